@@ -1,0 +1,102 @@
+"""The pipeline: load -> validate -> resolve links -> render -> write.
+
+Only this module chains the stages. ``check`` runs every stage but writing;
+``build`` writes only when nothing failed, so a bad edit never reaches the
+published site.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from .config import Config
+from .diagnostics import WARNING, BuildFailed, Diagnostic, errors_in
+from .links import Autolinker, autolink_names, backlinks, build_name_index, resolve_related
+from .markdown_ext import BodyRenderer, LinkTarget
+from .output import write_site
+from .render import Glossary, SiteRenderer, group_categories, sort_key, term_url
+from .source import load_terms
+
+
+@dataclass
+class CheckResult:
+    glossary: Glossary | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass
+class BuildResult:
+    terms: int
+    files: int
+    seconds: float
+    diagnostics: list[Diagnostic]
+
+
+def load_glossary(config: Config) -> CheckResult:
+    """Every stage up to rendering pages; returns the glossary and every problem found."""
+    terms, problems = load_terms(config.terms_dir)
+    terms.sort(key=lambda t: sort_key(t.title, t.slug))
+    published = [t for t in terms if config.drafts or not t.draft]
+    drafts = {t.slug for t in terms if t not in published}
+
+    index, found = build_name_index(terms)
+    problems += found
+    related, found = resolve_related(published, index, drafts)
+    problems += found
+    categories, clashes = group_categories(published)
+    problems += [
+        Diagnostic(term.path, term.line("category"),
+                   f"category '{term.category}' has the same web address as '{name}'; use one spelling")
+        for term, name in clashes
+    ]
+
+    targets = {
+        t.slug: LinkTarget(t.slug, t.title, t.summary, f"../../{term_url(t.slug)}") for t in published
+    }
+    autolinker = Autolinker(autolink_names(published, config.autolink))
+    renderer = BodyRenderer(index, targets, autolinker, trust_html=config.trust_html)
+    rendered = {}
+    for term in published:
+        rendered[term.slug] = renderer.render_term(term)
+        problems += rendered[term.slug].problems
+    referenced_by = backlinks({slug: r.links for slug, r in rendered.items()})
+    if len(published) > 1:
+        problems += [
+            Diagnostic(t.path, 1, "orphan: no other term links to this one; mention it or link it with [[...]]", WARNING)
+            for t in published if not referenced_by[t.slug]
+        ]
+    glossary = Glossary(
+        config=config,
+        terms={t.slug: t for t in published},
+        rendered=rendered,
+        related=related,
+        referenced_by=referenced_by,
+        categories=tuple(categories),
+    )
+    return CheckResult(glossary, sorted(set(problems)))
+
+
+def check(config: Config, strict: bool = False, config_problems: list[Diagnostic] = ()) -> CheckResult:
+    """Everything but writing; the glossary is None when the problems must stop a build."""
+    result = load_glossary(config)
+    result.diagnostics = sorted(set(result.diagnostics) | set(config_problems))
+    if errors_in(result.diagnostics, strict):
+        result.glossary = None
+    return result
+
+
+def build(config: Config, strict: bool = False, config_problems: list[Diagnostic] = ()) -> BuildResult:
+    """Render the whole site in memory, then publish it at once; raise BuildFailed on errors."""
+    started = time.perf_counter()
+    result = check(config, strict, config_problems)
+    if result.glossary is None:
+        raise BuildFailed(result.diagnostics)
+    files = SiteRenderer().render_site(result.glossary)
+    written = write_site(files, config.out_dir, config.root, config.content_dir)
+    return BuildResult(
+        terms=len(result.glossary.terms),
+        files=written,
+        seconds=time.perf_counter() - started,
+        diagnostics=result.diagnostics,
+    )

@@ -1,0 +1,218 @@
+"""Names and links: which name means which term, and where terms mention each other.
+
+Three pieces, all pure:
+- ``build_name_index``: slug, title and aliases of every term -> slug, with
+  clashes between terms reported against both files;
+- ``Autolinker``: one pass over a text finds every mention of any term's title or
+  alias (a token trie, so the cost does not grow with the number of terms);
+- ``resolve_related`` and ``backlinks``: the link graph the term pages show.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .diagnostics import Diagnostic, did_you_mean
+from .model import Term
+
+TOKEN_RE = re.compile(r"\x02[^\x03]*\x03|\w+|[^\w\s]")
+SPACE = " "  # marks a token that whitespace separates from the one before it
+TERMINAL = None  # trie key holding the names that end at a node
+
+
+def normalize(name: str) -> str:
+    """The lookup form of a name: case-folded, inner whitespace collapsed."""
+    return " ".join(name.casefold().split())
+
+
+def is_case_sensitive(name: str) -> bool:
+    """Names with a word of two or more capitals (MoE, LoRA, GPU) keep their case."""
+    return any(sum(ch.isupper() for ch in word) >= 2 for word in name.split())
+
+
+@dataclass
+class NameIndex:
+    by_name: dict[str, str] = field(default_factory=dict)  # normalized name -> slug
+    display: dict[str, str] = field(default_factory=dict)  # normalized name -> name as written
+
+    def lookup(self, name: str) -> str | None:
+        return self.by_name.get(normalize(name))
+
+    def suggest(self, name: str) -> str:
+        return did_you_mean(name, self.display.values())
+
+
+def build_name_index(terms: list[Term]) -> tuple[NameIndex, list[Diagnostic]]:
+    """Map every slug, title and alias to its term; a name two terms share is an error."""
+    index = NameIndex()
+    owner: dict[str, tuple[Term, str, str, int]] = {}
+    problems: list[Diagnostic] = []
+    for term in sorted(terms, key=lambda t: t.slug):
+        named = [("slug", term.slug, 1), ("title", term.title, term.line("title"))]
+        named += [("alias", alias, term.line("aliases", i)) for i, alias in enumerate(term.aliases)]
+        for kind, name, line in named:
+            key = normalize(name)
+            if key not in owner:
+                owner[key] = (term, kind, name, line)
+                index.by_name[key] = term.slug
+                index.display[key] = name
+                continue
+            other, other_kind, other_name, other_line = owner[key]
+            if other.slug == term.slug:
+                continue  # a term may repeat its own name (a title equal to its slug)
+            problems.append(Diagnostic(
+                term.path, line,
+                f"{kind} '{name}' is also the {other_kind} of {other.path}:{other_line}; "
+                "each name must lead to one term",
+            ))
+            problems.append(Diagnostic(
+                other.path, other_line,
+                f"{other_kind} '{other_name}' is also the {kind} of {term.path}:{line}",
+            ))
+    return index, problems
+
+
+# -- automatic links ---------------------------------------------------------
+
+
+def plural_forms(word: str) -> list[str]:
+    """Regular English plurals of a word: token -> tokens, class -> classes, query -> queries."""
+    if not word.isalpha():
+        return []
+    lower = word.lower()
+    if lower.endswith(("s", "x", "z", "ch", "sh")):
+        return [word + "es"]
+    if lower.endswith("y") and len(word) > 1 and lower[-2] not in "aeiou":
+        return [word[:-1] + "ies", word + "s"]
+    return [word + "s"]
+
+
+def tokenize(text: str) -> list[tuple[str, int, int]]:
+    """(trie key, start, end) for each word or symbol; the key records a preceding space."""
+    tokens = []
+    previous_end = None
+    for match in TOKEN_RE.finditer(text):
+        word = match.group()
+        spaced = previous_end is not None and match.start() > previous_end
+        tokens.append(((SPACE if spaced else "") + word, match.start(), match.end()))
+        previous_end = match.end()
+    return tokens
+
+
+@dataclass(frozen=True)
+class Match:
+    start: int
+    end: int
+    slug: str
+
+
+class Autolinker:
+    """Finds mentions of term names in text: leftmost-longest, whole words, one pass."""
+
+    def __init__(self, names: list[tuple[str, str]]):
+        """names: (name, slug) pairs; names from different slugs never clash (the index checked)."""
+        self.root: dict = {}
+        for name, slug in names:
+            tokens = [key for key, _, _ in tokenize(name)]
+            if not tokens:
+                continue
+            sensitive = is_case_sensitive(name)
+            variants = [tokens]
+            last = tokens[-1].lstrip(SPACE)
+            prefix = tokens[-1][: len(tokens[-1]) - len(last)]
+            variants += [tokens[:-1] + [prefix + plural] for plural in plural_forms(last)]
+            for variant in variants:
+                node = self.root
+                for key in variant:
+                    node = node.setdefault(key.casefold(), {})
+                node.setdefault(TERMINAL, []).append((slug, tuple(variant) if sensitive else None))
+
+    def find(self, text: str) -> list[Match]:
+        """Every mention in text, left to right, none overlapping."""
+        tokens = tokenize(text)
+        matches = []
+        count = len(tokens)
+        i = 0
+        while i < count:
+            node = self.root.get(tokens[i][0].lstrip(SPACE).casefold())
+            best = None
+            j = i
+            while node is not None:
+                for slug, exact in node.get(TERMINAL, ()):
+                    if exact is None or self._same_case(tokens, i, j, exact):
+                        best = (j, slug)
+                        break
+                j += 1
+                if j == count:
+                    break
+                node = node.get(tokens[j][0].casefold())
+            if best is None:
+                i += 1
+                continue
+            last, slug = best
+            matches.append(Match(tokens[i][1], tokens[last][2], slug))
+            i = last + 1
+        return matches
+
+    @staticmethod
+    def _same_case(tokens, i: int, j: int, exact: tuple) -> bool:
+        if j - i + 1 != len(exact):
+            return False
+        first = tokens[i][0].lstrip(SPACE)
+        if first != exact[0].lstrip(SPACE):
+            return False
+        return all(tokens[i + k][0] == exact[k] for k in range(1, len(exact)))
+
+
+def autolink_names(terms: list[Term], enabled: bool = True) -> list[tuple[str, str]]:
+    """The (name, slug) pairs prose mentions may link to: titles and aliases of linkable terms."""
+    if not enabled:
+        return []
+    pairs = []
+    for term in terms:
+        if term.autolink:
+            pairs.append((term.title, term.slug))
+            pairs.extend((alias, term.slug) for alias in term.aliases)
+    return pairs
+
+
+# -- related terms and backlinks ---------------------------------------------
+
+
+def resolve_related(
+    terms: list[Term], index: NameIndex, drafts: set[str]
+) -> tuple[dict[str, list[str]], list[Diagnostic]]:
+    """Each term's related slugs, shown both ways (if A lists B, B shows A)."""
+    related: dict[str, list[str]] = {term.slug: [] for term in terms}
+    problems: list[Diagnostic] = []
+    for term in terms:
+        for position, name in enumerate(term.related):
+            line = term.line("related", position)
+            slug = index.lookup(name)
+            if slug is None:
+                problems.append(Diagnostic(
+                    term.path, line, f"related term '{name}' does not exist{index.suggest(name)}"
+                ))
+            elif slug in drafts:
+                problems.append(Diagnostic(
+                    term.path, line, f"related term '{name}' is a draft; publish it or build with --drafts"
+                ))
+            elif slug != term.slug:
+                related[term.slug].append(slug)
+                related[slug].append(term.slug)
+    return {slug: _unique(slugs) for slug, slugs in related.items()}, problems
+
+
+def backlinks(outgoing: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Who links to each term, from each page's outgoing links."""
+    incoming: dict[str, list[str]] = {slug: [] for slug in outgoing}
+    for source in sorted(outgoing):
+        for target in outgoing[source]:
+            if target != source and target in incoming:
+                incoming[target].append(source)
+    return {slug: _unique(slugs) for slug, slugs in incoming.items()}
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))

@@ -1,0 +1,260 @@
+"""Term bodies to HTML: Python-Markdown plus [[links]], automatic links and sanitising.
+
+One ``BodyRenderer`` (one Markdown instance, reset between pages) renders every
+body of a build. Explicit ``[[target|text]]`` links are an inline processor, so
+Markdown itself keeps them out of code; automatic links are a tree processor
+that runs after inline parsing and only visits prose, never code, links,
+headings, images or raw HTML (which Markdown has stashed out of the tree).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass, field
+
+import markdown
+import nh3
+from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
+from markdown.treeprocessors import Treeprocessor
+
+from .diagnostics import Diagnostic
+from .links import Autolinker, NameIndex
+from .model import Term
+
+WIKILINK_RE = r"\[\[([^\[\]|\n]+?)(?:\|([^\[\]\n]+?))?\]\]"
+SKIP_TAGS = {"a", "code", "pre", "kbd", "samp", "script", "style", "img",
+             "h1", "h2", "h3", "h4", "h5", "h6"}
+MARKDOWN_EXTENSIONS = ["tables", "fenced_code", "footnotes", "def_list", "toc", "sane_lists"]
+MARKDOWN_CONFIG = {
+    "tables": {"use_align_attribute": True},  # no style attributes: they would need a looser CSP
+    "toc": {"permalink": "#", "permalink_title": "Link to this section"},
+    "footnotes": {"BACKLINK_TITLE": "Back to the text"},
+}
+
+SAFE_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup",
+    "dd", "del", "details", "div", "dl", "dt", "em", "figcaption", "figure",
+    "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark",
+    "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong", "sub", "summary",
+    "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "var",
+}
+SAFE_ATTRIBUTES = {
+    "*": {"id", "class", "title", "lang", "dir"},
+    "a": {"href", "data-term", "rel"},
+    "img": {"src", "alt", "width", "height", "loading"},
+    "td": {"align", "colspan", "rowspan"},
+    "th": {"align", "colspan", "rowspan", "scope"},
+    "ol": {"start", "type"},
+    "abbr": {"title"},
+}
+SAFE_SCHEMES = {"http", "https", "mailto"}
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    slug: str
+    title: str
+    summary: str
+    href: str
+
+
+@dataclass
+class RenderedTerm:
+    """A term's Markdown fields as HTML, with the terms they link to and their link problems."""
+
+    body: str
+    faq_answers: list[str]
+    misconceptions: list[tuple[str, str]]  # (myth, reality)
+    examples: list[str]
+    takeaways: list[str]
+    links: list[str]  # slugs linked from the page, explicit and automatic, in order
+    problems: list[Diagnostic]
+
+
+@dataclass
+class _Page:
+    """What the processors learn about the page being converted."""
+
+    slug: str = ""
+    linked: list[str] = field(default_factory=list)
+    broken: list[tuple[str, str]] = field(default_factory=list)  # (raw source text, message)
+
+
+class WikiLinkProcessor(InlineProcessor):
+    def __init__(self, ext: "TermLinkExtension"):
+        super().__init__(WIKILINK_RE)
+        self.ext = ext
+
+    def handleMatch(self, m, data):  # noqa: N802 - Python-Markdown's name
+        target_name = m.group(1).strip()
+        text = (m.group(2) or m.group(1)).strip()
+        slug = self.ext.index.lookup(target_name)
+        page = self.ext.page
+        if slug is None or slug not in self.ext.targets:
+            if slug is None:
+                message = f"broken link [[{target_name}]]: no term has this slug, title or alias{self.ext.index.suggest(target_name)}"
+            else:
+                message = f"link [[{target_name}]] points to a draft; publish it or build with --drafts"
+            page.broken.append((m.group(0), message))
+            span = etree.Element("span", {"class": "broken-link"})
+            span.text = text
+            return span, m.start(0), m.end(0)
+        return self.ext.link_element(slug, text, explicit=True), m.start(0), m.end(0)
+
+
+class AutolinkProcessor(Treeprocessor):
+    def __init__(self, md, ext: "TermLinkExtension"):
+        super().__init__(md)
+        self.ext = ext
+
+    def run(self, root):
+        if self.ext.autolinker is None:
+            return
+        page = self.ext.page
+        self.done = set(page.linked) | {page.slug}
+        self._visit(root)
+
+    def _visit(self, element):
+        if element.tag in SKIP_TAGS:
+            return
+        if element.text and not isinstance(element.text, markdown.util.AtomicString):
+            links = self._link(element.text)
+            if links:
+                element.text = links[0]
+                for position, anchor in enumerate(links[1:]):
+                    element.insert(position, anchor)
+        for child in list(element):
+            self._visit(child)
+            if child.tail and not isinstance(child.tail, markdown.util.AtomicString):
+                links = self._link(child.tail)
+                if links:
+                    child.tail = links[0]
+                    at = list(element).index(child) + 1
+                    for offset, anchor in enumerate(links[1:]):
+                        element.insert(at + offset, anchor)
+
+    def _link(self, text: str):
+        """[text before the first link, <a> with its tail, ...], or None when nothing links."""
+        pieces: list = []
+        cursor = 0
+        for match in self.ext.autolinker.find(text):
+            if match.slug in self.done or match.slug not in self.ext.targets:
+                continue  # first mention only; never the page itself; consume the words anyway
+            self.done.add(match.slug)
+            anchor = self.ext.link_element(match.slug, text[match.start:match.end], explicit=False)
+            if not pieces:
+                pieces.append(text[:match.start])
+            else:
+                pieces[-1].tail = text[cursor:match.start]
+            pieces.append(anchor)
+            cursor = match.end
+        if not pieces:
+            return None
+        pieces[-1].tail = text[cursor:]
+        return pieces
+
+
+class TermLinkExtension(Extension):
+    def __init__(self, index: NameIndex, targets: dict[str, LinkTarget], autolinker: Autolinker | None):
+        super().__init__()
+        self.index = index
+        self.targets = targets
+        self.autolinker = autolinker
+        self.page = _Page()
+
+    def extendMarkdown(self, md):  # noqa: N802 - Python-Markdown's name
+        md.registerExtension(self)
+        # above 'reference' (170) so [[x]] is never read as a reference link;
+        # below 'backtick' (190) so code spans keep [[x]] literal
+        md.inlinePatterns.register(WikiLinkProcessor(self), "wikilink", 175)
+        # after inline parsing (20), before toc (5) builds heading ids
+        md.treeprocessors.register(AutolinkProcessor(md, self), "autolink", 15)
+
+    def reset(self):
+        self.page = _Page()
+
+    def link_element(self, slug: str, text: str, explicit: bool):
+        target = self.targets[slug]
+        self.page.linked.append(slug)
+        anchor = etree.Element("a", {
+            "href": target.href,
+            "class": "term-link" if explicit else "term-link auto",
+            "data-term": slug,
+            "title": target.summary,
+        })
+        anchor.text = text
+        return anchor
+
+
+class BodyRenderer:
+    """Renders the Markdown of terms; built once per build and reused for every page."""
+
+    def __init__(self, index: NameIndex, targets: dict[str, LinkTarget],
+                 autolinker: Autolinker | None, trust_html: bool = False):
+        self.links = TermLinkExtension(index, targets, autolinker)
+        self.trust_html = trust_html
+        self.md = markdown.Markdown(
+            extensions=[*MARKDOWN_EXTENSIONS, self.links],
+            extension_configs=MARKDOWN_CONFIG,
+            output_format="html",
+        )
+
+    def render_term(self, term: Term) -> RenderedTerm:
+        """Body first, then the front-matter prose; a term is linked once per page across all of it."""
+        self.linked: list[str] = []
+        self.problems: list[Diagnostic] = []
+        self.term = term
+        body = self._convert(term.body, term.body_line, block=True)
+        answers = [self._convert(f.answer, term.line("faqs", i, "a")) for i, f in enumerate(term.faqs)]
+        myths = [
+            (self._convert(m.myth, term.line("misconceptions", i, "myth")),
+             self._convert(m.reality, term.line("misconceptions", i, "reality")))
+            for i, m in enumerate(term.misconceptions)
+        ]
+        examples = [self._convert(e.text, term.line("examples", i, "text"), block=True)
+                    for i, e in enumerate(term.examples)]
+        takeaways = [self._convert(t, term.line("takeaways", i)) for i, t in enumerate(term.takeaways)]
+        return RenderedTerm(body, answers, myths, examples, takeaways,
+                            list(dict.fromkeys(self.linked)), self.problems)
+
+    def _convert(self, text: str, first_line: int, block: bool = False) -> str:
+        self.md.reset()
+        page = self.links.page
+        page.slug = self.term.slug
+        page.linked = list(self.linked)
+        html = self.md.convert(text)
+        self.linked = page.linked
+        if not self.trust_html:
+            html = sanitize(html)
+        for line, message in _locate(text, page.broken):
+            self.problems.append(Diagnostic(self.term.path, first_line + line - 1, message))
+        if not block and html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+            return html[3:-4]  # a one-paragraph answer reads as inline text
+        return html
+
+
+def sanitize(html: str) -> str:
+    """Keep the HTML Markdown writes; drop scripts, event handlers and unsafe URLs."""
+    return nh3.clean(
+        html,
+        tags=SAFE_TAGS,
+        attributes=SAFE_ATTRIBUTES,
+        url_schemes=SAFE_SCHEMES,
+        link_rel=None,
+        strip_comments=True,
+    )
+
+
+def _locate(text: str, found: list[tuple[str, str]]) -> list[tuple[int, str]]:
+    """Lines (1-based in text) of each raw snippet, searched in document order."""
+    located = []
+    cursor = 0
+    for raw, message in found:
+        at = text.find(raw, cursor)
+        if at < 0:
+            at = max(text.find(raw), 0)
+        else:
+            cursor = at + len(raw)
+        located.append((text.count("\n", 0, at) + 1, message))
+    return located

@@ -1,0 +1,133 @@
+"""The only writer: publish a whole site at once, or leave the old one untouched.
+
+The new site is written into a temporary folder beside the output and swapped in
+with renames only when every file is written. Before anything is touched the
+output folder is checked: we refuse folders that hold the sources or that some
+other program owns. A marker file lists what we wrote, so files a user added to
+the output (CNAME, .git) are carried into the new site instead of being lost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path, PurePosixPath
+
+MARKER = ".glossary-site.json"
+
+
+class OutputError(Exception):
+    """The output folder cannot be used; nothing was changed."""
+
+
+def check_output_dir(out_dir: Path, project_root: Path, content_dir: Path) -> None:
+    """Refuse, before deleting anything, every output folder we could not safely replace."""
+    out = Path(os.path.abspath(out_dir))
+    resolved = out.resolve()
+    root = project_root.resolve()
+    content = content_dir.resolve()
+    shown = str(out_dir)
+    if resolved == Path(resolved.anchor):
+        raise OutputError(f"refusing to use '{shown}' as output: it is the root of the file system")
+    if resolved == Path.home().resolve():
+        raise OutputError(f"refusing to use '{shown}' as output: it is your home folder")
+    if resolved == root:
+        raise OutputError(f"refusing to use '{shown}' as output: it is the project folder")
+    if resolved == content or content.is_relative_to(resolved):
+        raise OutputError(f"refusing to use '{shown}' as output: it contains the content folder")
+    if resolved.is_relative_to(content):
+        raise OutputError(f"refusing to use '{shown}' as output: it is inside the content folder")
+    if out.exists() or out.is_symlink():
+        if not out.is_dir():
+            raise OutputError(f"refusing to use '{shown}' as output: it is a file, not a folder")
+        if any(out.iterdir()) and not (out / MARKER).is_file():
+            raise OutputError(
+                f"refusing to replace '{shown}': it is not empty and was not written by glossary "
+                f"(no {MARKER}); choose another --out or empty it yourself"
+            )
+
+
+def safe_relative(path: str) -> PurePosixPath:
+    """An output path must stay inside the output folder."""
+    relative = PurePosixPath(path)
+    if relative.is_absolute() or ".." in relative.parts or "\\" in path or not relative.parts:
+        raise OutputError(f"refusing to write '{path}': it leaves the output folder")
+    return relative
+
+
+def write_site(files: dict[str, bytes], out_dir: Path, project_root: Path, content_dir: Path) -> int:
+    """Publish files as the new content of out_dir; return how many were written."""
+    check_output_dir(out_dir, project_root, content_dir)
+    out = Path(os.path.abspath(out_dir))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    try:
+        for path in sorted(files):
+            target = staging / safe_relative(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(files[path])
+        manifest = sorted(files)
+        (staging / MARKER).write_text(
+            json.dumps({"generator": "glossary", "files": manifest}, indent=1) + "\n", encoding="utf-8"
+        )
+        if out.is_dir():
+            _carry_foreign_files(out, staging, set(files))
+        _swap(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return len(files)
+
+
+def _previous_manifest(out: Path) -> set[str]:
+    try:
+        data = json.loads((out / MARKER).read_text(encoding="utf-8"))
+        return set(data.get("files", []))
+    except (OSError, ValueError, AttributeError):
+        return set()
+
+
+def _carry_foreign_files(out: Path, staging: Path, ours: set[str]) -> None:
+    """Link files we did not write (CNAME, .git, ...) into the new site; never overwrite them."""
+    written_before = _previous_manifest(out) | {MARKER}
+    for folder, dirs, names in os.walk(out):
+        dirs.sort()
+        for name in sorted(names) + [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
+            source = Path(folder, name)
+            relative = source.relative_to(out).as_posix()
+            if relative in written_before:
+                continue
+            if relative in ours:
+                raise OutputError(
+                    f"refusing to overwrite '{out / relative}': glossary did not write it; move it away"
+                )
+            target = staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if source.is_symlink():
+                os.symlink(os.readlink(source), target)
+            else:
+                try:
+                    os.link(source, target)
+                except OSError:
+                    shutil.copy2(source, target)
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
+        for name in dirs:  # keep empty folders a user made, too
+            (staging / Path(folder, name).relative_to(out)).mkdir(parents=True, exist_ok=True)
+
+
+def _swap(staging: Path, out: Path) -> None:
+    """Replace out with staging using renames, so readers see the old site or the new one."""
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    retired.rmdir()
+    os.replace(out, retired)
+    try:
+        os.replace(staging, out)
+    except BaseException:
+        os.replace(retired, out)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)

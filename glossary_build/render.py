@@ -1,0 +1,324 @@
+"""Resolved glossary -> every output file as bytes, in memory; nothing is written here.
+
+Page contexts are plain dicts built by pure functions; Jinja2 (autoescaping
+everything) turns them into HTML. Links are relative, so a site works at a domain
+root, under a sub-path and opened from disk; absolute URLs (canonical, Open Graph,
+sitemap) use ``base_url`` when it is set.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import jinja2
+
+from .config import Config
+from .markdown_ext import RenderedTerm
+from .model import Term
+from .source import slugify
+
+WORDS_PER_MINUTE = 220
+LETTERS = [chr(c) for c in range(ord("A"), ord("Z") + 1)] + ["#"]
+THEME_CANDIDATES = (
+    Path(__file__).parent / "templates",  # installed: the theme ships inside the package
+    Path(__file__).parent.parent / "templates",  # a source checkout
+)
+
+
+def theme_dir() -> Path:
+    for candidate in THEME_CANDIDATES:
+        if (candidate / "base.html").is_file():
+            return candidate
+    raise FileNotFoundError("the default theme (templates/base.html) is missing from the installation")
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    slug: str
+    slugs: tuple[str, ...]  # its terms, in index order
+
+    @property
+    def url(self) -> str:
+        return f"categories/{self.slug}/index.html"
+
+
+@dataclass(frozen=True)
+class Glossary:
+    """Everything the pages show, resolved and ready to render."""
+
+    config: Config
+    terms: dict[str, Term]  # published terms by slug, in index order
+    rendered: dict[str, RenderedTerm]
+    related: dict[str, list[str]]
+    referenced_by: dict[str, list[str]]
+    categories: tuple[Category, ...]
+
+
+def sort_key(title: str, slug: str) -> tuple[str, str, str]:
+    """Index order: case and accents ignored; ties broken so the order is stable."""
+    return (fold(title), title, slug)
+
+
+def fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def index_letter(title: str) -> str:
+    """'Éclair' files under E; digits and symbols under '#'."""
+    first = fold(title.strip())[:1].upper()
+    return first if "A" <= first <= "Z" else "#"
+
+
+def letter_anchor(letter: str) -> str:
+    return "letter-num" if letter == "#" else f"letter-{letter}"
+
+
+def term_url(slug: str) -> str:
+    return f"terms/{slug}/index.html"
+
+
+def pretty(path: str) -> str:
+    """The URL a server shows for a page: folder index files without their file name."""
+    return path[: -len("index.html")] if path.endswith("index.html") else path
+
+
+def reading_minutes(html: str) -> int:
+    words = len(re.sub(r"<[^>]+>", " ", html).split())
+    return max(1, math.ceil(words / WORDS_PER_MINUTE))
+
+
+def plain_text(html: str) -> str:
+    text = re.sub(r"<[^>]+>", "", html)
+    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#x27;", "'"), ("&#39;", "'"), ("&amp;", "&")):
+        text = text.replace(entity, char)
+    return " ".join(text.split())
+
+
+class SiteRenderer:
+    """Holds the compiled templates; ``render_site`` is the stage's one entry point."""
+
+    def __init__(self, templates: Path | None = None):
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(templates or theme_dir())),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+
+    def render(self, template: str, **context) -> bytes:
+        return self.env.get_template(template).render(**context).encode("utf-8")
+
+    def render_site(self, glossary: Glossary) -> dict[str, bytes]:
+        config = glossary.config
+        site = site_context(config)
+        files: dict[str, bytes] = {}
+        links = {slug: link_context(term) for slug, term in glossary.terms.items()}
+        order = list(glossary.terms)
+
+        for position, slug in enumerate(order):
+            context = term_context(glossary, slug, links, order, position)
+            files[term_url(slug)] = self.render("term.html", site=site, root="../../", page=context)
+
+        files["index.html"] = self.render(
+            "index.html", site=site, root="", page=index_context(glossary, links)
+        )
+        files["categories/index.html"] = self.render(
+            "categories.html", site=site, root="../",
+            page=page_context(config, "categories/index.html", "Categories",
+                              f"All categories of {config.title}.",
+                              categories=[(c, len(c.slugs)) for c in glossary.categories]),
+        )
+        for category in glossary.categories:
+            files[category.url] = self.render(
+                "category.html", site=site, root="../../",
+                page=page_context(config, category.url, category.name,
+                                  f"{category.name}: {len(category.slugs)} terms in {config.title}.",
+                                  category=category, terms=[links[s] for s in category.slugs]),
+            )
+        files["404.html"] = self.render(
+            "404.html", site=site, root=site_root_path(config),
+            page=page_context(config, "404.html", "Page not found", "This page does not exist."),
+        )
+        files["sitemap.xml"] = self.render("sitemap.xml", urls=sitemap_urls(glossary))
+        files["robots.txt"] = self.render("robots.txt", base_url=config.base_url)
+        files["terms.json"] = terms_json(glossary)
+        for asset in sorted((theme_dir() / "assets").iterdir()):
+            if asset.is_file() and not asset.name.startswith("."):
+                files[f"assets/{asset.name}"] = asset.read_bytes()
+        return files
+
+
+def site_context(config: Config) -> dict:
+    return {
+        "title": config.title,
+        "description": config.description,
+        "language": config.language,
+        "base_url": config.base_url,
+    }
+
+
+def site_root_path(config: Config) -> str:
+    """Absolute path of the site root, for pages served at any depth (the 404 page)."""
+    if not config.base_url:
+        return "/"
+    path = urlparse(config.base_url).path or "/"
+    return path if path.endswith("/") else path + "/"
+
+
+def page_context(config: Config, path: str, title: str, description: str, **extra) -> dict:
+    canonical = config.base_url + pretty(path) if config.base_url else None
+    return {"title": title, "description": description, "canonical": canonical, "path": path, **extra}
+
+
+def link_context(term: Term) -> dict:
+    return {
+        "slug": term.slug,
+        "title": term.title,
+        "summary": term.summary,
+        "aliases": list(term.aliases),
+        "url": term_url(term.slug),
+        "letter": index_letter(term.title),
+    }
+
+
+def term_context(glossary: Glossary, slug: str, links: dict, order: list[str], position: int) -> dict:
+    config = glossary.config
+    term = glossary.terms[slug]
+    rendered = glossary.rendered[slug]
+    category = next((c for c in glossary.categories if slug in c.slugs), None)
+    path = term_url(slug)
+    context = page_context(config, path, term.title, term.summary)
+    context.update(
+        term=term,
+        body=rendered.body,
+        faqs=list(zip(term.faqs, rendered.faq_answers)),
+        misconceptions=rendered.misconceptions,
+        examples=list(zip(term.examples, rendered.examples)),
+        takeaways=rendered.takeaways,
+        related=[links[s] for s in glossary.related[slug]],
+        referenced_by=[links[s] for s in glossary.referenced_by[slug]],
+        category=category,
+        reading_minutes=reading_minutes(rendered.body),
+        anchor=letter_anchor(links[slug]["letter"]),
+        previous=links[order[position - 1]] if position > 0 else None,
+        next=links[order[position + 1]] if position + 1 < len(order) else None,
+        json_ld=term_json_ld(glossary, term, rendered, context["canonical"]),
+    )
+    return context
+
+
+def term_json_ld(glossary: Glossary, term: Term, rendered: RenderedTerm, canonical: str | None) -> list[dict]:
+    config = glossary.config
+    term_set = {"@type": "DefinedTermSet", "name": config.title}
+    if config.base_url:
+        term_set["url"] = config.base_url
+    defined = {
+        "@context": "https://schema.org",
+        "@type": "DefinedTerm",
+        "name": term.title,
+        "description": term.summary,
+        "termCode": term.slug,
+        "inDefinedTermSet": term_set,
+    }
+    if term.aliases:
+        defined["alternateName"] = list(term.aliases)
+    if canonical:
+        defined["url"] = canonical
+    blocks = [defined]
+    if term.faqs:
+        blocks.append({
+            "@context": "https://schema.org",
+            "@type": "FAQPage",
+            "mainEntity": [
+                {"@type": "Question", "name": faq.question,
+                 "acceptedAnswer": {"@type": "Answer", "text": plain_text(answer)}}
+                for faq, answer in zip(term.faqs, rendered.faq_answers)
+            ],
+        })
+    return blocks
+
+
+def index_context(glossary: Glossary, links: dict) -> dict:
+    config = glossary.config
+    groups: dict[str, list[dict]] = {}
+    for slug in glossary.terms:
+        groups.setdefault(links[slug]["letter"], []).append(links[slug])
+    letters = [(letter, letter_anchor(letter) if letter in groups else None) for letter in LETTERS]
+    json_ld = {
+        "@context": "https://schema.org",
+        "@type": "DefinedTermSet",
+        "name": config.title,
+        "hasDefinedTerm": [
+            {"@type": "DefinedTerm", "name": link["title"], "description": link["summary"], "termCode": link["slug"],
+             **({"url": config.base_url + pretty(link["url"])} if config.base_url else {})}
+            for link in links.values()
+        ],
+    }
+    if config.description:
+        json_ld["description"] = config.description
+    if config.base_url:
+        json_ld["url"] = config.base_url
+    description = config.description or f"{len(links)} terms, explained and cross-referenced."
+    return page_context(
+        config, "index.html", config.title, description,
+        groups=[(letter, letter_anchor(letter), groups[letter]) for letter in LETTERS if letter in groups],
+        letters=letters, count=len(links), categories=glossary.categories, json_ld=[json_ld],
+    )
+
+
+def sitemap_urls(glossary: Glossary) -> list[tuple[str, str | None]]:
+    base = glossary.config.base_url
+    urls = [(base, None)]
+    urls += [(base + pretty(term_url(slug)), term.updated) for slug, term in glossary.terms.items()]
+    urls.append((base + "categories/", None))
+    urls += [(base + pretty(c.url), None) for c in glossary.categories]
+    return urls
+
+
+def terms_json(glossary: Glossary) -> bytes:
+    base = glossary.config.base_url
+    category_of = {s: c.name for c in glossary.categories for s in c.slugs}
+    export = {
+        "title": glossary.config.title,
+        "terms": [
+            {
+                "slug": slug,
+                "title": term.title,
+                "aliases": list(term.aliases),
+                "summary": term.summary,
+                "category": category_of.get(slug),
+                "tags": list(term.tags),
+                "related": glossary.related[slug],
+                "url": base + pretty(term_url(slug)),
+            }
+            for slug, term in glossary.terms.items()
+        ],
+    }
+    return (json.dumps(export, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def group_categories(terms: list[Term]) -> tuple[list[Category], list[tuple[Term, str]]]:
+    """Categories in name order, each with its terms; a second name for one slug is returned as a clash."""
+    by_slug: dict[str, tuple[str, list[str]]] = {}
+    clashes = []
+    for term in terms:
+        if not term.category:
+            continue
+        slug = slugify(term.category) or "category"
+        name, members = by_slug.setdefault(slug, (term.category, []))
+        if name != term.category:
+            clashes.append((term, name))
+            continue
+        members.append(term.slug)
+    categories = [Category(name, slug, tuple(members)) for slug, (name, members) in by_slug.items()]
+    return sorted(categories, key=lambda c: (fold(c.name), c.slug)), clashes

@@ -1,0 +1,152 @@
+"""Term files in: decode, split the front matter, type-check it into a Term.
+
+``parse_term`` works on a string and never touches the disk, so tests feed it
+literals; ``load_terms`` is the only function that reads the content folder.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+from . import schema
+from .diagnostics import Diagnostic, display_path
+from .model import Example, Faq, Misconception, Source, Term
+from .yamldata import parse_yaml
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+FENCE = "---"
+
+
+def slugify(text: str) -> str:
+    """A file-name-safe slug: lowercase ASCII letters, digits and single hyphens."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def is_term_file(path: Path) -> bool:
+    """Term files end in .md; editor leftovers (.#x.md, x.md~, .x.md.swp, ._x.md) do not count."""
+    name = path.name
+    return name.endswith(".md") and not name.startswith((".", "#", "~")) and path.is_file()
+
+
+def decode(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
+    """UTF-8 with or without BOM; CRLF and lone CR become LF so output never depends on them."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        byte = data[exc.start]
+        return None, [
+            Diagnostic(path, line, f"not valid UTF-8 (byte 0x{byte:02x}); save the file with UTF-8 encoding")
+        ]
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        return None, [Diagnostic(path, line, "contains a NUL byte; is this a text file?")]
+    return text.replace("\r\n", "\n").replace("\r", "\n"), []
+
+
+def split_front_matter(text: str) -> tuple[str, str, int] | str:
+    """(yaml, body, body_line), or the message saying why the file has no front matter."""
+    lines = text.split("\n")
+    if lines[0].rstrip() != FENCE:
+        return "no front matter: a term file starts with a line '---', then title: and summary:, then '---'"
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in (FENCE, "..."):
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :]), index + 2
+    return "front matter is not closed: add a line '---' after the last key"
+
+
+def parse_term(text: str, slug: str, path: str) -> tuple[Term | None, list[Diagnostic]]:
+    """Turn one term file's text into a Term, reporting every problem found in it."""
+    problems: list[Diagnostic] = []
+
+    def report(line: int, message: str, severity: str = "error") -> None:
+        problems.append(Diagnostic(path, line, message, severity))
+
+    if not SLUG_RE.match(slug):
+        suggestion = slugify(slug)
+        hint = f" (rename it to {suggestion}.md)" if suggestion else ""
+        report(1, f"bad file name '{slug}.md': use lowercase letters, digits and hyphens{hint}")
+    split = split_front_matter(text)
+    if isinstance(split, str):
+        report(1, split)
+        return None, problems
+    front, body, body_line = split
+    parsed = parse_yaml(front, first_line=2)
+    for line, message in parsed.errors:
+        report(line, message)
+    if parsed.errors:
+        return None, problems
+    data = parsed.value if parsed.value is not None else {}
+    if not isinstance(data, dict):
+        report(2, "front matter must be a mapping of keys (title: ..., summary: ...), found a list or text")
+        return None, problems
+    values = schema.validate(data, parsed.lines, schema.TERM_FIELDS, report, default_line=1)
+    if not body.strip():
+        report(body_line - 1, "empty body: write the explanation below this closing '---'")
+    if problems:
+        return None, problems
+    term = Term(
+        slug=slug,
+        path=path,
+        title=values["title"],
+        summary=values["summary"],
+        body=body,
+        body_line=body_line,
+        aliases=values.get("aliases", ()),
+        category=values.get("category") or None,
+        tags=values.get("tags", ()),
+        related=values.get("related", ()),
+        calculators=values.get("calculators", ()),
+        faqs=tuple(Faq(q, a) for q, a in values.get("faqs", ())),
+        misconceptions=tuple(Misconception(m, r) for m, r in values.get("misconceptions", ())),
+        takeaways=values.get("takeaways", ()),
+        examples=tuple(Example(t, x) for t, x in values.get("examples", ())),
+        sources=tuple(Source(t, u) for t, u in values.get("sources", ())),
+        authors=values.get("authors", ()),
+        updated=values.get("updated"),
+        autolink=values.get("autolink", True),
+        draft=values.get("draft", False),
+        lines=parsed.lines,
+    )
+    return term, problems
+
+
+def term_files(terms_dir: Path) -> list[Path]:
+    """The term files of a folder in a stable order, whatever the file system lists first."""
+    if not terms_dir.is_dir():
+        return []
+    return sorted((p for p in terms_dir.iterdir() if is_term_file(p)), key=lambda p: p.name)
+
+
+def load_term(file: Path) -> tuple[Term | None, list[Diagnostic]]:
+    path = display_path(file)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        return None, [Diagnostic(path, 0, f"cannot read: {exc.strerror}")]
+    text, problems = decode(data, path)
+    if text is None:
+        return None, problems
+    return parse_term(text, file.name[:-3], path)
+
+
+def load_terms(terms_dir: Path) -> tuple[list[Term], list[Diagnostic]]:
+    """Read every term file; a file with problems is left out and its problems returned."""
+    terms: list[Term] = []
+    problems: list[Diagnostic] = []
+    files = term_files(terms_dir)
+    if not files:
+        problems.append(
+            Diagnostic(display_path(terms_dir), 0, "no term files found: add content/terms/<slug>.md (try `glossary new \"Term\"`)")
+        )
+    for file in files:
+        term, found = load_term(file)
+        problems.extend(found)
+        if term is not None:
+            terms.append(term)
+    return terms, problems
