@@ -10,10 +10,11 @@ Three pieces, all pure:
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 
-from .diagnostics import Diagnostic, did_you_mean
+from .diagnostics import Diagnostic
 from .model import Term
 
 TOKEN_RE = re.compile(r"\x02[^\x03]*\x03|\w+|[^\w\s]")
@@ -40,7 +41,13 @@ class NameIndex:
         return self.by_name.get(normalize(name))
 
     def suggest(self, name: str) -> str:
-        return did_you_mean(name, self.display.values())
+        """' (did you mean ...?)' with the closest names, one per term."""
+        close = difflib.get_close_matches(normalize(name), list(self.by_name), n=6, cutoff=0.6)
+        best: dict[str, str] = {}
+        for key in close:
+            best.setdefault(self.by_name[key], self.display[key])
+        names = list(best.values())[:3]
+        return f" (did you mean {' or '.join(repr(n) for n in names)}?)" if names else ""
 
 
 def build_name_index(terms: list[Term]) -> tuple[NameIndex, list[Diagnostic]]:
@@ -49,8 +56,9 @@ def build_name_index(terms: list[Term]) -> tuple[NameIndex, list[Diagnostic]]:
     owner: dict[str, tuple[Term, str, str, int]] = {}
     problems: list[Diagnostic] = []
     for term in sorted(terms, key=lambda t: t.slug):
-        named = [("slug", term.slug, 1), ("title", term.title, term.line("title"))]
+        named = [("title", term.title, term.line("title"))]
         named += [("alias", alias, term.line("aliases", i)) for i, alias in enumerate(term.aliases)]
+        named.append(("slug", term.slug, 1))
         for kind, name, line in named:
             key = normalize(name)
             if key not in owner:

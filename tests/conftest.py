@@ -52,7 +52,7 @@ def make_site(tmp_path, monkeypatch):
 
 def terms(**texts: str) -> dict[str, str]:
     """terms(lora=term_text(...)) -> {"content/terms/lora.md": ...}."""
-    return {f"content/terms/{slug.replace('_', '-')}.md": text for slug, text in texts.items()}
+    return {f"content/terms/{slug.rstrip('_').replace('_', '-')}.md": text for slug, text in texts.items()}
 
 
 def run_check(root: Path, strict: bool = False, **options):
