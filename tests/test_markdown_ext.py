@@ -1,0 +1,79 @@
+"""Bodies as a reader gets them: Markdown features render; raw HTML is made safe."""
+
+from __future__ import annotations
+
+from bs4 import BeautifulSoup
+
+from conftest import run_check, term_text, terms
+
+
+def body_of(make_site, body: str, **config) -> BeautifulSoup:
+    files = terms(page=term_text("Page", body=body))
+    if config:
+        files["glossary.yaml"] = "".join(f"{k}: {v}\n" for k, v in config.items())
+    result = run_check(make_site(files))
+    return BeautifulSoup(result.glossary.rendered["page"].body, "html.parser")
+
+
+def test_tables_fenced_code_footnotes_definition_lists_and_heading_anchors(make_site):
+    body = """
+## Memory per precision
+
+| precision | bytes |
+|:----------|------:|
+| fp16      | 2     |
+
+```python
+print("hi")
+```
+
+A claim.[^1]
+
+Token
+:   A piece of text.
+
+[^1]: The source.
+"""
+    soup = body_of(make_site, body)
+    heading = soup.find("h2")
+    assert heading["id"] == "memory-per-precision"
+    assert heading.find("a", class_="headerlink")["href"] == "#memory-per-precision"
+    assert [th.get_text() for th in soup.select("table th")] == ["precision", "bytes"]
+    assert soup.select_one("table td[align=right]").get_text() == "2"
+    assert soup.select_one("pre code")["class"] == ["language-python"]
+    assert soup.select_one("sup a.footnote-ref")["href"] == "#fn:1"
+    assert "The source." in soup.select_one("div.footnote").get_text()
+    assert soup.select_one("dl dt").get_text() == "Token"
+
+
+def test_scripts_event_handlers_and_javascript_urls_are_removed(make_site):
+    body = """
+<script>alert(1)</script>
+
+<img src="x.png" onerror="alert(2)" alt="pic">
+
+<a href="javascript:alert(3)">click</a> and [md link](javascript:alert(4)).
+
+<iframe src="https://example.org"></iframe>
+
+<p style="color:red" onclick="alert(5)">styled</p>
+"""
+    soup = body_of(make_site, body)
+    assert soup.find("script") is None
+    assert soup.find("iframe") is None
+    for element in soup.find_all(True):
+        assert not any(name.startswith("on") or name == "style" for name in element.attrs), element
+        assert not element.get("href", "").lower().startswith("javascript:")
+    assert soup.find("img")["alt"] == "pic"
+    assert "styled" in soup.get_text()
+
+
+def test_trust_html_passes_raw_html_through(make_site):
+    soup = body_of(make_site, '<div class="note" data-x="1">kept</div>', trust_html="true")
+    assert soup.find("div", attrs={"data-x": "1"}).get_text() == "kept"
+
+
+def test_safe_raw_html_is_kept(make_site):
+    soup = body_of(make_site, "<details><summary>More</summary>Hidden <kbd>Ctrl</kbd></details>")
+    assert soup.find("summary").get_text() == "More"
+    assert soup.find("kbd").get_text() == "Ctrl"
