@@ -1,0 +1,49 @@
+"""The shipped AI glossary: it builds cleanly and every term is woven into the rest."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import REPO, run_check
+
+CORE_TERMS = [
+    "parameter", "weight", "bias", "hyperparameter", "token", "mixture-of-experts",
+    "active-parameters", "lora", "fine-tuning", "quantization", "large-language-model", "inference",
+]
+FAQ_TERMS = ["parameter", "hyperparameter", "token", "mixture-of-experts", "lora"]
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    result = run_check(REPO, strict=True)
+    return result
+
+
+def test_shipped_glossary_has_no_problems_even_strict(shipped):
+    assert [d.format() for d in shipped.diagnostics] == []
+    assert shipped.glossary is not None
+
+
+def test_core_terms_exist(shipped):
+    assert set(CORE_TERMS) <= set(shipped.glossary.terms)
+
+
+def test_every_term_links_out_and_is_linked_to(shipped):
+    glossary = shipped.glossary
+    for slug in glossary.terms:
+        assert glossary.referenced_by[slug], f"{slug} is an orphan"
+        assert glossary.rendered[slug].links, f"{slug} links to no other term"
+
+
+@pytest.mark.parametrize("slug", FAQ_TERMS)
+def test_central_terms_answer_at_least_three_questions(shipped, slug):
+    assert len(shipped.glossary.terms[slug].faqs) >= 3
+
+
+def test_every_term_is_complete(shipped):
+    for term in shipped.glossary.terms.values():
+        assert term.category, term.slug
+        assert term.sources and all(s.url for s in term.sources), term.slug
+        assert len(term.summary) <= 200, term.slug
+        assert len(term.body.split()) >= 150, term.slug
+        assert term.related, term.slug
