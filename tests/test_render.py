@@ -211,3 +211,17 @@ def test_user_text_is_escaped_everywhere(make_site):
         doc = page(root, path)
         assert doc.find("img") is None, path
         assert evil in doc.get_text(), path
+
+
+def test_pages_make_no_external_requests(site):
+    """No CDN, font or script from elsewhere: every src/href of a resource is local."""
+    out = site / "site"
+    for html in out.rglob("*.html"):
+        doc = page(out, html.relative_to(out).as_posix(), out=".")
+        for element in doc.find_all(["script", "img", "link", "iframe", "source"]):
+            url = element.get("src") or element.get("href") or ""
+            if element.name == "link" and element.get("rel") == ["canonical"]:
+                continue
+            assert not urlparse(url).scheme and not url.startswith("//"), f"{html}: {element}"
+    css = (out / "assets" / "style.css").read_text()
+    assert "url(" not in css and "@import" not in css

@@ -199,3 +199,21 @@ def test_problems_from_every_file_in_one_run(make_site):
     assert [m.split(": error")[0] for m in found] == [
         "content/terms/a.md:5", "content/terms/b.md:1", "content/terms/c.md:4",
     ]
+
+
+def test_c_and_pure_python_yaml_loaders_agree(monkeypatch):
+    import yaml
+
+    from glossary_build import yamldata
+
+    text = ("---\ntitle: 1.10\nsummary: 'Quoted: yes'\naliases: [NO, 2026-01-01]\n"
+            "faqs:\n  - q: |\n      Multi\n      line\n    a: >\n      Folded\n      text\n---\nBody\n")
+    results = []
+    for loader in (yaml.SafeLoader, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        monkeypatch.setattr(yamldata, "_Loader", loader)
+        results.append(parse_term(text, "x", P))
+    (c_term, c_problems), (py_term, py_problems) = results
+    assert c_problems == py_problems == []
+    assert c_term == py_term and c_term.lines == py_term.lines
+    assert c_term.aliases == ("NO", "2026-01-01")
+    assert c_term.faqs[0].question == "Multi\nline\n"
