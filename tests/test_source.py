@@ -216,4 +216,4 @@ def test_c_and_pure_python_yaml_loaders_agree(monkeypatch):
     assert c_problems == py_problems == []
     assert c_term == py_term and c_term.lines == py_term.lines
     assert c_term.aliases == ("NO", "2026-01-01")
-    assert c_term.faqs[0].question == "Multi\nline\n"
+    assert c_term.faqs[0].question == "Multi\nline"
