@@ -13,6 +13,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -59,6 +60,10 @@ class Glossary:
     related: dict[str, list[str]]
     referenced_by: dict[str, list[str]]
     categories: tuple[Category, ...]
+
+    @cached_property
+    def category_of(self) -> dict[str, Category]:
+        return {slug: category for category in self.categories for slug in category.slugs}
 
 
 def sort_key(title: str, slug: str) -> tuple[str, str, str]:
@@ -195,7 +200,7 @@ def term_context(glossary: Glossary, slug: str, links: dict, order: list[str], p
     config = glossary.config
     term = glossary.terms[slug]
     rendered = glossary.rendered[slug]
-    category = next((c for c in glossary.categories if slug in c.slugs), None)
+    category = glossary.category_of.get(slug)
     path = term_url(slug)
     context = page_context(config, path, term.title, term.summary)
     context.update(
@@ -287,7 +292,6 @@ def sitemap_urls(glossary: Glossary) -> list[tuple[str, str | None]]:
 
 def terms_json(glossary: Glossary) -> bytes:
     base = glossary.config.base_url
-    category_of = {s: c.name for c in glossary.categories for s in c.slugs}
     export = {
         "title": glossary.config.title,
         "terms": [
@@ -296,7 +300,7 @@ def terms_json(glossary: Glossary) -> bytes:
                 "title": term.title,
                 "aliases": list(term.aliases),
                 "summary": term.summary,
-                "category": category_of.get(slug),
+                "category": glossary.category_of[slug].name if slug in glossary.category_of else None,
                 "tags": list(term.tags),
                 "related": glossary.related[slug],
                 "url": base + pretty(term_url(slug)),
