@@ -11,12 +11,12 @@ import time
 from dataclasses import dataclass, field
 
 from .config import Config
-from .diagnostics import WARNING, BuildFailed, Diagnostic, errors_in
+from .diagnostics import WARNING, BuildFailed, Diagnostic, display_path, errors_in
 from .links import Autolinker, autolink_names, backlinks, build_name_index, resolve_related
 from .markdown_ext import BodyRenderer, LinkTarget
 from .output import write_site
 from .render import Glossary, SiteRenderer, group_categories, sort_key, term_url
-from .source import load_terms
+from .source import load_terms, term_files
 
 
 @dataclass
@@ -42,6 +42,11 @@ def load_glossary(config: Config) -> CheckResult:
 
     index, found = build_name_index(terms)
     problems += found
+    loaded = {t.slug for t in terms}
+    index.unloaded = {
+        file.name[:-3]: display_path(file)
+        for file in term_files(config.terms_dir) if file.name[:-3] not in loaded
+    }
     related, found = resolve_related(published, index, drafts)
     problems += found
     categories, clashes = group_categories(published)

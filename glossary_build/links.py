@@ -36,9 +36,17 @@ def is_case_sensitive(name: str) -> bool:
 class NameIndex:
     by_name: dict[str, str] = field(default_factory=dict)  # normalized name -> slug
     display: dict[str, str] = field(default_factory=dict)  # normalized name -> name as written
+    unloaded: dict[str, str] = field(default_factory=dict)  # slug of a file with errors -> its path
 
     def lookup(self, name: str) -> str | None:
         return self.by_name.get(normalize(name))
+
+    def explain_missing(self, name: str) -> str:
+        """Why a name leads nowhere: its file failed to load, or the names it is close to."""
+        path = self.unloaded.get(normalize(name))
+        if path:
+            return f" ({path} has errors, so it was not loaded)"
+        return self.suggest(name)
 
     def suggest(self, name: str) -> str:
         """' (did you mean ...?)' with the closest names, one per term."""
@@ -200,7 +208,7 @@ def resolve_related(
             slug = index.lookup(name)
             if slug is None:
                 problems.append(Diagnostic(
-                    term.path, line, f"related term '{name}' does not exist{index.suggest(name)}"
+                    term.path, line, f"related term '{name}' does not exist{index.explain_missing(name)}"
                 ))
             elif slug in drafts:
                 problems.append(Diagnostic(

@@ -93,7 +93,7 @@ class WikiLinkProcessor(InlineProcessor):
         page = self.ext.page
         if slug is None or slug not in self.ext.targets:
             if slug is None:
-                message = f"broken link [[{target_name}]]: no term has this slug, title or alias{self.ext.index.suggest(target_name)}"
+                message = f"broken link [[{target_name}]]: no term has this slug, title or alias{self.ext.index.explain_missing(target_name)}"
             else:
                 message = f"link [[{target_name}]] points to a draft; publish it or build with --drafts"
             page.broken.append((m.group(0), message))

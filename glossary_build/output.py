@@ -89,20 +89,41 @@ def _previous_manifest(out: Path) -> set[str]:
         return set()
 
 
+def _folders_of(paths: set[str]) -> set[str]:
+    """Every folder that holds one of the paths (a/b/c.html -> a, a/b)."""
+    folders = set()
+    for path in paths:
+        parts = path.split("/")[:-1]
+        folders.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+    return folders
+
+
+def _clash(out: Path, relative: str) -> OutputError:
+    return OutputError(
+        f"refusing to overwrite '{out / relative}': glossary did not write it "
+        "and the new site needs that path; move it away"
+    )
+
+
 def _carry_foreign_files(out: Path, staging: Path, ours: set[str]) -> None:
     """Link files we did not write (CNAME, .git, ...) into the new site; never overwrite them."""
     written_before = _previous_manifest(out) | {MARKER}
+    our_folders = _folders_of(ours)
+    old_folders = _folders_of(written_before)
     for folder, dirs, names in os.walk(out):
         dirs.sort()
-        for name in sorted(names) + [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
+        linked_dirs = [d for d in dirs if os.path.islink(os.path.join(folder, d))]
+        dirs[:] = [d for d in dirs if d not in linked_dirs]
+        for name in sorted(names) + linked_dirs:
             source = Path(folder, name)
             relative = source.relative_to(out).as_posix()
             if relative in written_before:
                 continue
-            if relative in ours:
-                raise OutputError(
-                    f"refusing to overwrite '{out / relative}': glossary did not write it; move it away"
-                )
+            clash = relative in ours or relative in our_folders or any(
+                folder_ in ours for folder_ in _folders_of({relative})
+            )
+            if clash:
+                raise _clash(out, relative)
             target = staging / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             if source.is_symlink():
@@ -112,9 +133,12 @@ def _carry_foreign_files(out: Path, staging: Path, ours: set[str]) -> None:
                     os.link(source, target)
                 except OSError:
                     shutil.copy2(source, target)
-        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
-        for name in dirs:  # keep empty folders a user made, too
-            (staging / Path(folder, name).relative_to(out)).mkdir(parents=True, exist_ok=True)
+        for name in dirs:  # keep empty folders a user made, but not the ones we emptied
+            relative = Path(folder, name).relative_to(out).as_posix()
+            if relative in ours:
+                raise _clash(out, relative)
+            if relative not in old_folders:
+                (staging / relative).mkdir(parents=True, exist_ok=True)
 
 
 def _swap(staging: Path, out: Path) -> None:

@@ -211,11 +211,6 @@ def test_replaces_own_site_keeping_user_files_and_dropping_stale_pages(project):
     assert (site / ".git/config").read_text(encoding="utf-8") == "[core]\n\tbare = false\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="output.py _carry_foreign_files (lines 116-117) re-creates every folder of the old site in the "
-    "new one, including folders glossary made itself: a deleted term leaves an empty terms/<slug>/ behind",
-)
 def test_deleted_term_leaves_no_empty_folder(project):
     run_build(project)
     (project / "content/terms/gamma.md").unlink()
@@ -262,12 +257,6 @@ def test_refuses_a_hand_written_page_where_a_new_term_goes(project):
     assert leftovers(project) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="output.py _carry_foreign_files (lines 102-114) refuses only exact path clashes: a user file at a "
-    "path the new site needs as a folder (site/terms/delta) is not refused; os.link fails on the existing "
-    "folder and the shutil.copy2 fallback silently moves the file to terms/delta/delta",
-)
 def test_refuses_a_user_file_where_a_new_term_needs_its_folder(project):
     run_build(project)
     site = project / "site"
