@@ -8,13 +8,18 @@ published site.
 from __future__ import annotations
 
 import time
+import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .config import Config
 from .diagnostics import WARNING, BuildFailed, Diagnostic, display_path, errors_in
+from .formulakit import Registry, load_formulas
+from .jsgen import CompileError, compile_formulas
 from .links import Autolinker, autolink_names, backlinks, build_name_index, resolve_related
 from .markdown_ext import BodyRenderer, LinkTarget
 from .output import write_site
+from .presets import Preset, load_presets
 from .render import Glossary, SiteRenderer, group_categories, sort_key, term_url
 from .source import load_terms, term_files
 
@@ -33,9 +38,31 @@ class BuildResult:
     diagnostics: list[Diagnostic]
 
 
-def load_glossary(config: Config) -> CheckResult:
+def load_calculators(config: Config) -> tuple[Registry, list[Preset], str, list[Diagnostic]]:
+    """The formulas (built-in and the project's own), the presets, and their browser code."""
+    project_file = config.root / "formulas.py"
+    try:
+        registry, _ = load_formulas(project_file)
+    except Exception as error:  # the project's own code: report where it failed, never a traceback
+        line = next((f.lineno for f in reversed(traceback.extract_tb(error.__traceback__))
+                     if Path(f.filename) == project_file), 1)
+        registry, _ = load_formulas(None)
+        return registry, [], "", [Diagnostic(display_path(project_file), line,
+                                             f"formulas.py failed to load: {type(error).__name__}: {error}")]
+    presets, problems = load_presets(config.content_dir, registry)
+    try:
+        script = compile_formulas(registry, {p.id: {"title": p.title, "values": p.values} for p in presets})
+    except CompileError as error:
+        return registry, presets, "", problems + [Diagnostic(display_path(error.path), error.line, error.message)]
+    return registry, presets, script, problems
+
+
+def load_glossary(config: Config, site: SiteRenderer | None = None) -> CheckResult:
     """Every stage up to rendering pages; returns the glossary and every problem found."""
-    terms, problems = load_terms(config.terms_dir)
+    site = site or SiteRenderer()
+    registry, presets, formulas_js, problems = load_calculators(config)
+    terms, found = load_terms(config.terms_dir)
+    problems += found
     terms.sort(key=lambda t: sort_key(t.title, t.slug))
     published = [t for t in terms if config.drafts or not t.draft]
     drafts = {t.slug for t in terms if t not in published}
@@ -60,7 +87,10 @@ def load_glossary(config: Config) -> CheckResult:
         t.slug: LinkTarget(t.slug, t.title, t.summary, f"../../{term_url(t.slug)}") for t in published
     }
     autolinker = Autolinker(autolink_names(published, config.autolink))
-    renderer = BodyRenderer(index, targets, autolinker, trust_html=config.trust_html)
+    renderer = BodyRenderer(
+        index, targets, autolinker, trust_html=config.trust_html, registry=registry,
+        render_calculator=lambda macro, element_id: site.calculator_html(macro, element_id, presets),
+    )
     rendered = {}
     for term in published:
         rendered[term.slug] = renderer.render_term(term)
@@ -78,13 +108,15 @@ def load_glossary(config: Config) -> CheckResult:
         related=related,
         referenced_by=referenced_by,
         categories=tuple(categories),
+        formulas_js=formulas_js,
     )
     return CheckResult(glossary, sorted(set(problems)))
 
 
-def check(config: Config, strict: bool = False, config_problems: list[Diagnostic] = ()) -> CheckResult:
+def check(config: Config, strict: bool = False, config_problems: list[Diagnostic] = (),
+          site: SiteRenderer | None = None) -> CheckResult:
     """Everything but writing; the glossary is None when the problems must stop a build."""
-    result = load_glossary(config)
+    result = load_glossary(config, site)
     result.diagnostics = sorted(set(result.diagnostics) | set(config_problems))
     if errors_in(result.diagnostics, strict):
         result.glossary = None
@@ -94,10 +126,11 @@ def check(config: Config, strict: bool = False, config_problems: list[Diagnostic
 def build(config: Config, strict: bool = False, config_problems: list[Diagnostic] = ()) -> BuildResult:
     """Render the whole site in memory, then publish it at once; raise BuildFailed on errors."""
     started = time.perf_counter()
-    result = check(config, strict, config_problems)
+    site = SiteRenderer()
+    result = check(config, strict, config_problems, site)
     if result.glossary is None:
         raise BuildFailed(result.diagnostics)
-    files = SiteRenderer().render_site(result.glossary)
+    files = site.render_site(result.glossary)
     written = write_site(files, config.out_dir, config.root, config.content_dir)
     return BuildResult(
         terms=len(result.glossary.terms),

@@ -46,6 +46,7 @@ def main() -> None:
     Examples:
       glossary build                 # content/terms/*.md -> site/
       glossary check --strict        # validate only, fail on warnings
+      glossary calc weight_memory params=7e9 precision=fp16
     """
 
 
@@ -104,6 +105,52 @@ def check(src: Path, strict: bool, drafts: bool) -> None:
     if result.glossary is None:
         raise click.ClickException(f"check failed ({_tally(result.diagnostics)})")
     click.echo(f"Checked {len(result.glossary.terms)} terms: {_tally(result.diagnostics)}")
+
+
+def _registry(src: Path):
+    from .formulakit import load_formulas
+
+    try:
+        return load_formulas(src / "formulas.py")[0]
+    except Exception as error:  # the project's own code
+        raise click.ClickException(f"{src / 'formulas.py'} failed to load: {type(error).__name__}: {error}") from None
+
+
+@main.command()
+@click.argument("formula")
+@click.argument("values", nargs=-1)
+@click.option("--raw", is_flag=True, help="Also print each output's unformatted number.")
+@src_option
+def calc(formula: str, values: tuple[str, ...], raw: bool, src: Path) -> None:
+    """Compute a formula, with the same code the calculators and figures use.
+
+    \b
+    Examples:
+      glossary calc weight_memory params=7e9 precision=fp16
+      glossary calc token_cost input_tokens=2000 output_tokens=300 requests=50000 --raw
+    """
+    from .calc import CalcError, calculate
+
+    try:
+        lines = calculate(_registry(src), formula, list(values), raw=raw)
+    except CalcError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo("\n".join(lines))
+
+
+@main.command()
+@src_option
+def formulas(src: Path) -> None:
+    """List every formula with its inputs, defaults, ranges and outputs.
+
+    \b
+    Examples:
+      glossary formulas
+      glossary formulas --src my-glossary     # includes the project's formulas.py
+    """
+    from .calc import describe
+
+    click.echo("\n".join(describe(_registry(src))))
 
 
 if __name__ == "__main__":  # pragma: no cover

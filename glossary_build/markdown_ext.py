@@ -18,8 +18,10 @@ from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, did_you_mean
+from .formulakit import Registry
 from .links import Autolinker, NameIndex
+from .macros import MACRO_RE, Macro, MacroError, figure_text, parse_macro
 from .model import Term
 
 WIKILINK_RE = r"\[\[([^\[\]|\n]+?)(?:\|([^\[\]\n]+?))?\]\]"
@@ -48,6 +50,8 @@ SAFE_ATTRIBUTES = {
     "ol": {"start", "type"},
     "abbr": {"title"},
 }
+MACRO_MARKER = '<div class="glossary-macro-{}"></div>'
+
 SAFE_SCHEMES = {"http", "https", "mailto"}
 
 
@@ -68,6 +72,8 @@ class RenderedTerm:
     misconceptions: list[tuple[str, str]]  # (myth, reality)
     examples: list[str]
     takeaways: list[str]
+    calculators: list[str]  # widgets named in front matter, shown after the body
+    widget_count: int  # calculators on the page, in the body and after it
     links: list[str]  # slugs linked from the page, explicit and automatic, in order
     problems: list[Diagnostic]
 
@@ -79,6 +85,7 @@ class _Page:
     slug: str = ""
     linked: list[str] = field(default_factory=list)
     broken: list[tuple[str, str]] = field(default_factory=list)  # (raw source text, message)
+    widgets: list[str] = field(default_factory=list)  # calculator HTML, inserted after sanitising
 
 
 class WikiLinkProcessor(InlineProcessor):
@@ -101,6 +108,31 @@ class WikiLinkProcessor(InlineProcessor):
             span.text = text
             return span, m.start(0), m.end(0)
         return self.ext.link_element(slug, text, explicit=True), m.start(0), m.end(0)
+
+
+class MacroProcessor(InlineProcessor):
+    """{{ calculator(...) }} and {{ figure(...) }}; code spans and blocks never reach here."""
+
+    def __init__(self, md, ext: "TermLinkExtension"):
+        super().__init__(MACRO_RE, md)
+        self.ext = ext
+
+    def handleMatch(self, m, data):  # noqa: N802 - Python-Markdown's name
+        page = self.ext.page
+        try:
+            macro = parse_macro(m.group(1), self.ext.registry)
+        except MacroError as error:
+            page.broken.append((m.group(0), str(error)))
+            span = etree.Element("span", {"class": "broken-link"})
+            span.text = m.group(0)
+            return span, m.start(0), m.end(0)
+        if macro.kind == "figure":
+            span = etree.Element("span", {"class": "figure", "title": f"computed by {macro.formula.name}"})
+            span.text = figure_text(macro)
+            return span, m.start(0), m.end(0)
+        page.widgets.append(self.ext.render_calculator(macro, self.ext.widget_id(macro.formula.name)))
+        marker = self.md.htmlStash.store(MACRO_MARKER.format(len(page.widgets) - 1))
+        return marker, m.start(0), m.end(0)
 
 
 class AutolinkProcessor(Treeprocessor):
@@ -156,18 +188,28 @@ class AutolinkProcessor(Treeprocessor):
 
 
 class TermLinkExtension(Extension):
-    def __init__(self, index: NameIndex, targets: dict[str, LinkTarget], autolinker: Autolinker | None):
+    def __init__(self, index: NameIndex, targets: dict[str, LinkTarget], autolinker: Autolinker | None,
+                 registry: Registry, render_calculator):
         super().__init__()
         self.index = index
         self.targets = targets
         self.autolinker = autolinker
+        self.registry = registry
+        self.render_calculator = render_calculator  # (Macro, element id) -> widget HTML
         self.page = _Page()
+        self.widget_ids: dict[str, int] = {}  # per term: how many widgets of each formula so far
+
+    def widget_id(self, name: str) -> str:
+        """Unique on the page: the formula's name, then name-2, name-3."""
+        count = self.widget_ids[name] = self.widget_ids.get(name, 0) + 1
+        return name if count == 1 else f"{name}-{count}"
 
     def extendMarkdown(self, md):  # noqa: N802 - Python-Markdown's name
         md.registerExtension(self)
         # above 'reference' (170) so [[x]] is never read as a reference link;
         # below 'backtick' (190) so code spans keep [[x]] literal
         md.inlinePatterns.register(WikiLinkProcessor(self), "wikilink", 175)
+        md.inlinePatterns.register(MacroProcessor(md, self), "glossary_macro", 176)
         # after inline parsing (20), before toc (5) builds heading ids
         md.treeprocessors.register(AutolinkProcessor(md, self), "autolink", 15)
 
@@ -191,8 +233,10 @@ class BodyRenderer:
     """Renders the Markdown of terms; built once per build and reused for every page."""
 
     def __init__(self, index: NameIndex, targets: dict[str, LinkTarget],
-                 autolinker: Autolinker | None, trust_html: bool = False):
-        self.links = TermLinkExtension(index, targets, autolinker)
+                 autolinker: Autolinker | None, trust_html: bool = False,
+                 registry: Registry | None = None, render_calculator=None):
+        self.links = TermLinkExtension(index, targets, autolinker, registry or Registry(),
+                                       render_calculator or _no_widgets)
         self.trust_html = trust_html
         self.md = markdown.Markdown(
             extensions=[*MARKDOWN_EXTENSIONS, self.links],
@@ -205,6 +249,7 @@ class BodyRenderer:
         self.linked: list[str] = []
         self.problems: list[Diagnostic] = []
         self.term = term
+        self.links.widget_ids = {}
         body = self._convert(term.body, term.body_line, block=True)
         answers = [self._convert(f.answer, term.line("faqs", i, "a")) for i, f in enumerate(term.faqs)]
         myths = [
@@ -215,8 +260,18 @@ class BodyRenderer:
         examples = [self._convert(e.text, term.line("examples", i, "text"), block=True)
                     for i, e in enumerate(term.examples)]
         takeaways = [self._convert(t, term.line("takeaways", i)) for i, t in enumerate(term.takeaways)]
-        return RenderedTerm(body, answers, myths, examples, takeaways,
-                            list(dict.fromkeys(self.linked)), self.problems)
+        calculators = []
+        for position, name in enumerate(term.calculators):
+            formula = self.links.registry.formulas.get(name)
+            if formula is None:
+                self.problems.append(Diagnostic(
+                    term.path, term.line("calculators", position),
+                    f"unknown calculator '{name}'{did_you_mean(name, self.links.registry.formulas)}; "
+                    "`glossary formulas` lists them"))
+                continue
+            calculators.append(self.links.render_calculator(Macro("calculator", formula), self.links.widget_id(name)))
+        return RenderedTerm(body, answers, myths, examples, takeaways, calculators,
+                            sum(self.links.widget_ids.values()), list(dict.fromkeys(self.linked)), self.problems)
 
     def _convert(self, text: str, first_line: int, block: bool = False) -> str:
         self.md.reset()
@@ -227,11 +282,17 @@ class BodyRenderer:
         self.linked = page.linked
         if not self.trust_html:
             html = sanitize(html)
+        for number, widget in enumerate(page.widgets):
+            html = html.replace(MACRO_MARKER.format(number), widget, 1)
         for line, message in _locate(text, page.broken):
             self.problems.append(Diagnostic(self.term.path, first_line + line - 1, message))
         if not block and html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
             return html[3:-4]  # a one-paragraph answer reads as inline text
         return html
+
+
+def _no_widgets(macro: Macro, element_id: str) -> str:
+    return ""
 
 
 def sanitize(html: str) -> str:

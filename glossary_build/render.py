@@ -20,8 +20,11 @@ from urllib.parse import urlparse
 import jinja2
 
 from .config import Config
+from .formulakit import Formula, evaluate_formatted
+from .macros import Macro
 from .markdown_ext import RenderedTerm
 from .model import Term
+from .presets import Preset
 from .source import slugify
 
 WORDS_PER_MINUTE = 220
@@ -60,6 +63,7 @@ class Glossary:
     related: dict[str, list[str]]
     referenced_by: dict[str, list[str]]
     categories: tuple[Category, ...]
+    formulas_js: str = ""  # the generated browser code of every formula
 
     @cached_property
     def category_of(self) -> dict[str, Category]:
@@ -119,9 +123,15 @@ class SiteRenderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
+        self.env.filters["number_attribute"] = number_attribute
 
     def render(self, template: str, **context) -> bytes:
         return self.env.get_template(template).render(**context).encode("utf-8")
+
+    def calculator_html(self, macro: Macro, element_id: str, presets: list[Preset]) -> str:
+        """A calculator form whose results are already computed, so it reads right without scripts."""
+        context = calculator_context(macro.formula, macro.values, element_id, presets)
+        return self.env.get_template("_calculator.html").render(calc=context)
 
     def render_site(self, glossary: Glossary) -> dict[str, bytes]:
         config = glossary.config
@@ -157,6 +167,8 @@ class SiteRenderer:
         files["sitemap.xml"] = self.render("sitemap.xml", urls=sitemap_urls(glossary))
         files["robots.txt"] = self.render("robots.txt", base_url=config.base_url)
         files["terms.json"] = terms_json(glossary)
+        if glossary.formulas_js:
+            files["assets/formulas.js"] = glossary.formulas_js.encode("utf-8")
         for asset in sorted((theme_dir() / "assets").iterdir()):
             if asset.is_file() and not asset.name.startswith("."):
                 files[f"assets/{asset.name}"] = asset.read_bytes()
@@ -213,6 +225,8 @@ def term_context(glossary: Glossary, slug: str, links: dict, order: list[str], p
         related=[links[s] for s in glossary.related[slug]],
         referenced_by=[links[s] for s in glossary.referenced_by[slug]],
         category=category,
+        calculators=rendered.calculators,
+        scripts=["assets/formulas.js", "assets/calculator.js"] if rendered.widget_count else [],
         reading_minutes=reading_minutes(rendered.body),
         anchor=letter_anchor(links[slug]["letter"]),
         previous=links[order[position - 1]] if position > 0 else None,
@@ -251,6 +265,41 @@ def term_json_ld(glossary: Glossary, term: Term, rendered: RenderedTerm, canonic
             ],
         })
     return blocks
+
+
+def number_attribute(value: float) -> str:
+    """A number as an HTML value: 6738415616, not 6738415616.0."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
+
+
+def slider(spec, value) -> dict | None:
+    """Range-slider settings; log-scale inputs slide over powers of ten."""
+    if spec.is_choice or spec.max is None or spec.min is None:
+        return None
+    if spec.scale == "log":
+        low = math.log10(max(spec.min, 1))
+        return {"min": f"{low:g}", "max": f"{math.log10(spec.max):g}", "step": "0.01",
+                "value": f"{math.log10(max(float(value), 1)):.2f}"}
+    return {"min": number_attribute(spec.min), "max": number_attribute(spec.max),
+            "step": number_attribute(spec.step or 1), "value": number_attribute(value)}
+
+
+def calculator_context(formula: Formula, given: dict, element_id: str, presets: list[Preset]) -> dict:
+    values = {**formula.defaults(), **given}
+    results = evaluate_formatted(formula, values)
+    return {
+        "id": element_id,
+        "formula": formula,
+        "intro": formula.doc.split("\n\n")[0].replace("\n", " "),
+        "inputs": [
+            {"spec": spec, "value": values[spec.name] if spec.is_choice else number_attribute(values[spec.name]),
+             "slider": slider(spec, values[spec.name])}
+            for spec in formula.inputs
+        ],
+        "outputs": [{"spec": output, "text": results[output.name]} for output in formula.outputs],
+        "presets": [p for p in presets if p.applies_to(formula)],
+    }
 
 
 def index_context(glossary: Glossary, links: dict) -> dict:
