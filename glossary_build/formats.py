@@ -144,6 +144,8 @@ def fmt_percent(x):
         return fixed(p, 1) + "%"
     if a >= 0.9995:
         return fixed(p, 2) + "%"
-    if a >= 0.009995:
+    if a >= 0.09995:
         return fixed(p, 3) + "%"
-    return fixed(p, 4) + "%"
+    if a >= 0.009995:
+        return fixed(p, 4) + "%"
+    return fixed(p, 6) + "%"

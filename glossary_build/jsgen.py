@@ -272,8 +272,8 @@ class _FunctionCompiler:
             return f"BigInt({args[0]}).toString()"
         if target in BUILTINS:
             return f"{BUILTINS[target]}({', '.join(args)})"
-        if inspect.isfunction(target) and not getattr(target, "__module__", "").startswith(("builtins",)):
-            if target.__module__ in (formulakit.__name__,):
+        if inspect.isfunction(target):
+            if target.__module__ == formulakit.__name__:
                 self.fail(node, f"'{name}' has no JavaScript version")
             return f"{self.program.function(target)}({', '.join(args)})"
         self.fail(node, f"'{name}' cannot be called from a formula")
@@ -329,6 +329,8 @@ def compile_formulas(registry: formulakit.Registry, presets: dict | None = None)
                                    f"formula '{name}': output '{output.name}' has unknown format '{output.format}'")
             outputs.append(f"[{json.dumps(output.name)}, {program.function(formatter)}]")
         table.append(f"  {json.dumps(name)}: {{fn: {js}, inputs: [{inputs}], outputs: [{', '.join(outputs)}]}}")
+    format_names = sorted(name for name in vars(formats) if name.startswith("fmt_"))
+    exposed = ", ".join(f"{json.dumps(n)}: {program.function(getattr(formats, n))}" for n in format_names)
     body = "\n\n".join(program.chunks)
     presets_js = json.dumps(presets or {}, sort_keys=True, ensure_ascii=False).replace("</", "<\\/")
     return (
@@ -337,6 +339,6 @@ def compile_formulas(registry: formulakit.Registry, presets: dict | None = None)
         f"{body}\n\nconst FORMULAS = {{\n" + ",\n".join(table) + "\n};\n"
         f"const PRESETS = {presets_js};\n"
         f"{RUNTIME}\n"
-        "global.GlossaryFormulas = {run: run, formulas: FORMULAS, presets: PRESETS};\n"
+        f"global.GlossaryFormulas = {{run: run, formulas: FORMULAS, presets: PRESETS, formats: {{{exposed}}}}};\n"
         "})(typeof globalThis !== \"undefined\" ? globalThis : this);\n"
     )
