@@ -90,6 +90,7 @@ def load_glossary(config: Config, site: SiteRenderer | None = None) -> CheckResu
     renderer = BodyRenderer(
         index, targets, autolinker, trust_html=config.trust_html, registry=registry,
         render_calculator=lambda macro, element_id: site.calculator_html(macro, element_id, presets),
+        presets={p.id: p for p in presets},
     )
     rendered = {}
     for term in published:

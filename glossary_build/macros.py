@@ -40,8 +40,12 @@ def _literal(node) -> object:
     raise MacroError("arguments must be literal strings or numbers")
 
 
-def parse_macro(text: str, registry: Registry) -> Macro:
-    """Turn the text inside {{ }} into a checked Macro, or raise MacroError saying what is wrong."""
+def parse_macro(text: str, registry: Registry, presets: dict | None = None) -> Macro:
+    """Turn the text inside {{ }} into a checked Macro, or raise MacroError saying what is wrong.
+
+    ``preset="llama-2-7b"`` starts from a published model's values; other arguments override them.
+    """
+    presets = presets or {}
     usage = 'use {{ calculator("formula") }} or {{ figure("formula", name=value, ...) }}'
     try:
         tree = ast.parse(text.strip(), mode="eval")
@@ -70,6 +74,12 @@ def parse_macro(text: str, registry: Registry) -> Macro:
         value = _literal(keyword.value)
         if keyword.arg == "output" and kind == "figure":
             output = value
+        elif keyword.arg == "preset":
+            preset = presets.get(value)
+            if preset is None:
+                raise MacroError(f"unknown preset '{value}'{did_you_mean(str(value), presets)} "
+                                 "(presets are defined in content/presets.yaml)")
+            values = {k: v for k, v in preset.values.items() if formula.input(k)} | values
         else:
             values[keyword.arg] = value
     problems = problems_with(formula, values)

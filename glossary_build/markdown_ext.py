@@ -120,7 +120,7 @@ class MacroProcessor(InlineProcessor):
     def handleMatch(self, m, data):  # noqa: N802 - Python-Markdown's name
         page = self.ext.page
         try:
-            macro = parse_macro(m.group(1), self.ext.registry)
+            macro = parse_macro(m.group(1), self.ext.registry, self.ext.presets)
         except MacroError as error:
             page.broken.append((m.group(0), str(error)))
             span = etree.Element("span", {"class": "broken-link"})
@@ -189,12 +189,13 @@ class AutolinkProcessor(Treeprocessor):
 
 class TermLinkExtension(Extension):
     def __init__(self, index: NameIndex, targets: dict[str, LinkTarget], autolinker: Autolinker | None,
-                 registry: Registry, render_calculator):
+                 registry: Registry, render_calculator, presets: dict):
         super().__init__()
         self.index = index
         self.targets = targets
         self.autolinker = autolinker
         self.registry = registry
+        self.presets = presets  # id -> Preset, for preset="..." in macros
         self.render_calculator = render_calculator  # (Macro, element id) -> widget HTML
         self.page = _Page()
         self.widget_ids: dict[str, int] = {}  # per term: how many widgets of each formula so far
@@ -234,9 +235,9 @@ class BodyRenderer:
 
     def __init__(self, index: NameIndex, targets: dict[str, LinkTarget],
                  autolinker: Autolinker | None, trust_html: bool = False,
-                 registry: Registry | None = None, render_calculator=None):
+                 registry: Registry | None = None, render_calculator=None, presets: dict | None = None):
         self.links = TermLinkExtension(index, targets, autolinker, registry or Registry(),
-                                       render_calculator or _no_widgets)
+                                       render_calculator or _no_widgets, presets or {})
         self.trust_html = trust_html
         self.md = markdown.Markdown(
             extensions=[*MARKDOWN_EXTENSIONS, self.links],

@@ -116,3 +116,18 @@ def test_formulas_command_lists_inputs_defaults_and_outputs():
         "    precision = bf16  (fp32 | fp16 | bf16 | fp8 | int8 | int4)  Precision",
         "    -> bytes",
     ]
+
+
+def test_presets_fill_figures_and_calculators(make_site):
+    soup = body_html(make_site, 'GPT-2 small has {{ figure("transformer_params", preset="gpt-2-small") }} parameters.\n\n'
+                                '{{ calculator("kv_cache", preset="llama-2-7b", batch=4) }}')
+    assert soup.select_one("span.figure").get_text() == "124,439,808"
+    form = soup.select_one("form")
+    assert form.select_one("input[name=seq_len]")["value"] == "4096"
+    assert form.select_one("input[name=batch]")["value"] == "4"
+
+
+def test_unknown_preset_is_an_error(make_site):
+    root = make_site(terms(page=term_text("Page", body='{{ figure("weight_memory", preset="llama-9") }}')) | PRESETS)
+    (message,) = messages(run_check(root))
+    assert message.startswith("content/terms/page.md:5: error: unknown preset 'llama-9'")
