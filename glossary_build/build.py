@@ -21,6 +21,7 @@ from .markdown_ext import BodyRenderer, LinkTarget
 from .output import write_site
 from .presets import Preset, load_presets
 from .render import Glossary, SiteRenderer, group_categories, sort_key, term_url
+from .model import Term
 from .source import load_terms, term_files
 
 
@@ -97,6 +98,7 @@ def load_glossary(config: Config, site: SiteRenderer | None = None) -> CheckResu
         rendered[term.slug] = renderer.render_term(term)
         problems += rendered[term.slug].problems
     referenced_by = backlinks({slug: r.links for slug, r in rendered.items()})
+    problems += writing_warnings(published, config)
     if len(published) > 1:
         problems += [
             Diagnostic(t.path, 1, "orphan: no other term links to this one; mention it or link it with [[...]]", WARNING)
@@ -112,6 +114,22 @@ def load_glossary(config: Config, site: SiteRenderer | None = None) -> CheckResu
         formulas_js=formulas_js,
     )
     return CheckResult(glossary, sorted(set(problems)))
+
+
+def writing_warnings(terms: list[Term], config: Config) -> list[Diagnostic]:
+    """Things that do not break a page but read badly; --strict makes them fail."""
+    found = []
+    for term in terms:
+        if len(term.summary) > config.summary_length:
+            found.append(Diagnostic(
+                term.path, term.line("summary"),
+                f"summary is {len(term.summary)} characters; tooltips and search results show "
+                f"{config.summary_length} (summary_length in glossary.yaml)", WARNING))
+        found += [
+            Diagnostic(term.path, term.line("sources", i), f"source '{source.title}' has no url", WARNING)
+            for i, source in enumerate(term.sources) if not source.url
+        ]
+    return found
 
 
 def check(config: Config, strict: bool = False, config_problems: list[Diagnostic] = (),

@@ -20,6 +20,7 @@ CONFIG_FIELDS: tuple[Field, ...] = (
     Field("out", "text", "out: site"),
     Field("autolink", "bool", "autolink: true"),
     Field("trust_html", "bool", "trust_html: false"),
+    Field("summary_length", "number", "summary_length: 160"),
 )
 
 
@@ -33,6 +34,7 @@ class Config:
     language: str = "en"
     autolink: bool = True  # link mentions of other terms automatically
     trust_html: bool = False  # pass raw HTML in bodies through unsanitised
+    summary_length: int = 160  # longest summary a tooltip shows whole; longer ones are a warning
     drafts: bool = False  # publish draft terms too
 
     @property

@@ -14,7 +14,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
-from .diagnostics import Diagnostic
+from .diagnostics import WARNING, Diagnostic
 from .model import Term
 
 TOKEN_RE = re.compile(r"\x02[^\x03]*\x03|\w+|[^\w\s]")
@@ -203,9 +203,14 @@ def resolve_related(
     related: dict[str, list[str]] = {term.slug: [] for term in terms}
     problems: list[Diagnostic] = []
     for term in terms:
+        listed: set[str] = set()
         for position, name in enumerate(term.related):
             line = term.line("related", position)
             slug = index.lookup(name)
+            if slug in listed:
+                problems.append(Diagnostic(term.path, line, f"'{name}' is listed twice in related", WARNING))
+                continue
+            listed.add(slug)
             if slug is None:
                 problems.append(Diagnostic(
                     term.path, line, f"related term '{name}' does not exist{index.explain_missing(name)}"
@@ -214,7 +219,9 @@ def resolve_related(
                 problems.append(Diagnostic(
                     term.path, line, f"related term '{name}' is a draft; publish it or build with --drafts"
                 ))
-            elif slug != term.slug:
+            elif slug == term.slug:
+                problems.append(Diagnostic(term.path, line, f"a term cannot be related to itself ('{name}')", WARNING))
+            else:
                 related[term.slug].append(slug)
                 related[slug].append(term.slug)
     return {slug: _unique(slugs) for slug, slugs in related.items()}, problems

@@ -18,7 +18,7 @@ from .yamldata import line_of
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # text | texts | bool | date | url | records
+    kind: str  # text | texts | bool | number | date | url | records
     example: str
     required: bool = False
     record: tuple = ()  # sub-fields of each item when kind == "records"
@@ -129,6 +129,14 @@ def _check(spec: Field, value: object, path: tuple, lines: dict, report: Report,
             return False
         report(line, f"'{label}' must be true or false, found {_found(value)}")
         return None
+    if spec.kind == "number":
+        try:
+            number = int(value) if isinstance(value, str) else None
+        except ValueError:
+            number = None
+        if number is None or number < 1:
+            report(line, f"'{label}' must be a whole number (e.g. `{spec.example}`), found {_found(value)}")
+        return number
     if spec.kind == "date":
         day = parse_date(value)
         if day is None:

@@ -270,3 +270,18 @@ def test_strict_failure_keeps_the_previous_site(make_site):
     with pytest.raises(BuildFailed):
         run_build(root, strict=True)
     assert tree_bytes(root / "site") == before
+
+
+def test_long_summaries_and_sources_without_url_are_warnings(make_site):
+    from conftest import messages
+
+    long = "A" * 161
+    text = (f"---\ntitle: Alpha\nsummary: {long}\nsources:\n  - title: A book\n---\nSee beta.\n")
+    root = make_site(terms(alpha=text, beta=term_text("Beta", body="See alpha.")))
+    assert messages(run_check(root)) == [
+        "content/terms/alpha.md:3: warning: summary is 161 characters; tooltips and search results show 160 "
+        "(summary_length in glossary.yaml)",
+        "content/terms/alpha.md:5: warning: source 'A book' has no url",
+    ]
+    make_site({"glossary.yaml": "summary_length: 200\n"})
+    assert [m for m in messages(run_check(root)) if "summary" in m] == []

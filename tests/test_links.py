@@ -242,3 +242,13 @@ def test_link_to_a_file_with_errors_points_at_that_file(make_site):
         "content/terms/zulu.md:1: error: missing required key 'summary' "
         "(for example `summary: A layer design that runs only a few experts per token.`)",
     ]
+
+
+def test_related_to_itself_or_twice_is_a_warning(make_site):
+    text = "---\ntitle: Alpha\nsummary: x\nrelated: [alpha, beta, Beta]\n---\nBeta.\n"
+    root = make_site(terms(alpha=text, beta=term_text("Beta", body="Alpha.")))
+    assert messages(run_check(root)) == [
+        "content/terms/alpha.md:4: warning: 'Beta' is listed twice in related",
+        "content/terms/alpha.md:4: warning: a term cannot be related to itself ('alpha')",
+    ]
+    assert run_check(root, strict=True).glossary is None
