@@ -64,7 +64,7 @@
     if (read.problems.length) {
       error.textContent = read.problems.join(" ");
       error.hidden = false;
-      return;
+      return false;
     }
     error.hidden = true;
     var results = api.run(form.dataset.formula, read.values);
@@ -73,6 +73,17 @@
       if (output) output.textContent = results[name].text;
     });
     form.querySelector(".calc-share").href = "#" + stateFor(form).toString();
+    return true;
+  }
+
+  function update(form) {
+    if (compute(form)) remember(form);
+  }
+
+  function releasePresets(form) {
+    Array.prototype.forEach.call(form.querySelectorAll("[data-preset]"), function (button) {
+      button.setAttribute("aria-pressed", "false");
+    });
   }
 
   // -- state in the URL: #key.name=value&key.name=value --------------------
@@ -138,21 +149,20 @@
       } else {
         syncSlider(form, target);
       }
-      compute(form);
-      remember(form);
+      releasePresets(form);
+      update(form);
     });
     form.addEventListener("change", function (event) {
       if (event.target.tagName === "SELECT") {
-        compute(form);
-        remember(form);
+        releasePresets(form);
+        update(form);
       }
     });
     form.addEventListener("click", function (event) {
       var button = event.target.closest("[data-preset]");
       if (!button) return;
       applyPreset(form, button.dataset.preset);
-      compute(form);
-      remember(form);
+      update(form);
     });
     var restored = restore(form);
     compute(form);
