@@ -32,10 +32,10 @@ def _precision_input(default="bf16"):
 
 
 ARCHITECTURE = [
-    Input("vocab", "Vocabulary size", default=32000, unit="tokens", min=1, max=1000000, step=1),
-    Input("d_model", "Hidden size (d_model)", default=4096, min=1, max=65536, step=1),
+    Input("vocab", "Vocabulary size", default=32000, unit="tokens", min=1, max=1000000, step=1, scale="log"),
+    Input("d_model", "Hidden size (d_model)", default=4096, min=1, max=65536, step=1, scale="log"),
     Input("layers", "Layers", default=32, min=1, max=256, step=1),
-    Input("d_ff", "Feed-forward size (d_ff)", default=11008, min=1, max=262144, step=1),
+    Input("d_ff", "Feed-forward size (d_ff)", default=11008, min=1, max=262144, step=1, scale="log"),
     Input("heads", "Attention heads", default=32, min=1, max=512, step=1),
     Input("kv_heads", "Key/value heads", default=32, min=1, max=512, step=1,
           help="Equal to the attention heads for multi-head attention; fewer for grouped-query attention."),
@@ -119,7 +119,7 @@ def transformer_params(vocab, d_model, layers, d_ff, heads, kv_heads, mlp, embed
 @formula(
     title="Parameters of a mixture-of-experts transformer",
     inputs=ARCHITECTURE[:4] + [
-        Input("experts", "Experts per layer", default=8, min=1, max=1024, step=1),
+        Input("experts", "Experts per layer", default=8, min=1, max=1024, step=1, scale="log"),
         Input("top_k", "Experts used per token (top-k)", default=2, min=1, max=1024, step=1),
     ] + ARCHITECTURE[4:],
     outputs=[
@@ -156,7 +156,7 @@ def moe_transformer_params(vocab, d_model, layers, d_ff, experts, top_k, heads, 
               help="Attention, embeddings, norms and routers: used by every token."),
         Input("expert", "Parameters per expert", default=5.6e9, unit="parameters", min=1, max=1e13, step=1, scale="log",
               help="One expert's feed-forward weights, summed over all layers."),
-        Input("experts", "Experts", default=8, min=1, max=1024, step=1),
+        Input("experts", "Experts", default=8, min=1, max=1024, step=1, scale="log"),
         Input("top_k", "Experts used per token (top-k)", default=2, min=1, max=1024, step=1),
     ],
     outputs=[
@@ -319,11 +319,11 @@ def compute_optimal_budget(flops):
 @formula(
     title="LoRA trainable parameters",
     inputs=[
-        Input("d_model", "Hidden size (d_model)", default=4096, min=1, max=65536, step=1),
-        Input("d_ff", "Feed-forward size (d_ff)", default=11008, min=1, max=262144, step=1),
-        Input("kv_dim", "Key/value width (kv_heads x head size)", default=4096, min=1, max=65536, step=1),
+        Input("d_model", "Hidden size (d_model)", default=4096, min=1, max=65536, step=1, scale="log"),
+        Input("d_ff", "Feed-forward size (d_ff)", default=11008, min=1, max=262144, step=1, scale="log"),
+        Input("kv_dim", "Key/value width (kv_heads x head size)", default=4096, min=1, max=65536, step=1, scale="log"),
         Input("layers", "Layers", default=32, min=1, max=256, step=1),
-        Input("rank", "Rank r", default=8, min=1, max=1024, step=1),
+        Input("rank", "Rank r", default=8, min=1, max=1024, step=1, scale="log"),
         Input("targets", "Adapted matrices", default="qv", choices=(
             ("qv", "query and value"),
             ("qkvo", "all attention projections"),

@@ -47,3 +47,27 @@ def test_every_term_is_complete(shipped):
         assert len(term.summary) <= 200, term.slug
         assert len(term.body.split()) >= 150, term.slug
         assert term.related, term.slug
+
+
+CALCULATORS = {
+    "parameter": {"transformer_params", "dense_layer_params"},
+    "lora": {"lora_params"},
+    "mixture-of-experts": {"moe_transformer_params"},
+    "quantization": {"weight_memory"},
+    "kv-cache": {"kv_cache"},
+    "token": {"token_cost"},
+    "inference": {"token_cost", "decode_speed"},
+    "gpu-memory": {"training_memory", "weight_memory"},
+    "flops": {"inference_flops", "training_flops"},
+    "scaling-laws": {"compute_optimal", "compute_optimal_budget"},
+}
+
+
+@pytest.mark.parametrize("slug", sorted(CALCULATORS))
+def test_central_terms_let_readers_try_the_numbers(shipped, slug):
+    from bs4 import BeautifulSoup
+
+    rendered = shipped.glossary.rendered[slug]
+    html = rendered.body + "".join(rendered.calculators)
+    formulas = {form["data-formula"] for form in BeautifulSoup(html, "html.parser").select("form.calculator")}
+    assert CALCULATORS[slug] <= formulas
