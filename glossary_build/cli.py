@@ -89,22 +89,80 @@ def build(src: Path, out: Path | None, strict: bool, drafts: bool, base_url: str
 @src_option
 @strict_option
 @drafts_option
-def check(src: Path, strict: bool, drafts: bool) -> None:
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one object with every diagnostic, for editors and CI.")
+def check(src: Path, strict: bool, drafts: bool, output_format: str) -> None:
     """Validate every term without writing anything; print problems as path:line: message.
 
     \b
     Examples:
       glossary check
-      glossary check --strict
+      glossary check --strict            # warnings (orphans, long summaries) fail too
+      glossary check --format json       # for editors and CI
     """
+    import json
+
     from .build import check as run_check
 
     config, problems = _load_config(src, drafts=drafts)
     result = run_check(config, strict=strict, config_problems=problems)
+    if output_format == "json":
+        click.echo(json.dumps({
+            "ok": result.glossary is not None,
+            "terms": len(result.glossary.terms) if result.glossary else None,
+            "diagnostics": [
+                {"path": d.path, "line": d.line, "severity": d.severity, "message": d.message}
+                for d in result.diagnostics
+            ],
+        }, indent=2, ensure_ascii=False))
+        if result.glossary is None:
+            raise SystemExit(1)
+        return
     _report(result.diagnostics)
     if result.glossary is None:
         raise click.ClickException(f"check failed ({_tally(result.diagnostics)})")
     click.echo(f"Checked {len(result.glossary.terms)} terms: {_tally(result.diagnostics)}")
+
+
+@main.command()
+@click.argument("title")
+@src_option
+def new(title: str, src: Path) -> None:
+    """Start a new term file from a skeleton that already passes `glossary check`.
+
+    \b
+    Examples:
+      glossary new "Mixture of experts"     # writes content/terms/mixture-of-experts.md
+    """
+    from .diagnostics import display_path
+    from .scaffold import ScaffoldError, new_term
+
+    config, _ = _load_config(src)
+    try:
+        path = new_term(config.terms_dir, title)
+    except ScaffoldError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(display_path(path))
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def init(folder: Path) -> None:
+    """Start a glossary project: settings, two linked sample terms and a .gitignore.
+
+    \b
+    Examples:
+      glossary init my-glossary && cd my-glossary && glossary build
+    """
+    from .scaffold import ScaffoldError, init_project
+
+    try:
+        written = init_project(folder)
+    except ScaffoldError as error:
+        raise click.ClickException(str(error)) from None
+    for path in written:
+        click.echo(f"  wrote {path}")
+    click.echo(f"Next: cd {folder} && glossary build   (or glossary serve to write with live reload)")
 
 
 def _registry(src: Path):
