@@ -125,6 +125,60 @@ def check(src: Path, strict: bool, drafts: bool, output_format: str) -> None:
 
 
 @main.command()
+@src_option
+@click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; anything but this machine's loopback exposes the site to the network.")
+@drafts_option
+def serve(src: Path, port: int, host: str, drafts: bool) -> None:
+    """Build in memory and serve on this machine; rebuild and reload the browser on every save.
+
+    The output folder of `glossary build` is never touched. Build errors appear in the
+    terminal and over every page, and the last good build stays up until you fix them.
+
+    \b
+    Examples:
+      glossary serve
+      glossary serve --port 8080 --drafts
+    """
+    import errno
+
+    from .serve import LiveSite, Watcher, make_server
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: binding to {host} makes the site reachable from other machines", err=True)
+    config, _ = _load_config(src, drafts=drafts)
+    live = LiveSite(src, drafts=drafts)
+
+    def report(diagnostics):
+        _report(diagnostics)
+        if live.snapshot.errors:
+            click.echo(f"Build failed ({_tally(diagnostics)}); still serving the last good build", err=True)
+        else:
+            click.echo(f"Rebuilt {len(live.snapshot.files)} files in {live.seconds:.2f}s ({_tally(diagnostics)})")
+
+    try:
+        server = make_server(live, host, port)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise click.ClickException(f"port {port} is in use; try --port {port + 1}") from None
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    report(live.rebuild())
+    watcher = Watcher(live, config, report)
+    watcher.start()
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"Serving {config.title} on http://{shown}:{port}/  (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+    finally:
+        server.stopping = True
+        watcher.stop()
+        server.server_close()
+
+
+@main.command()
 @click.argument("title")
 @src_option
 def new(title: str, src: Path) -> None:
