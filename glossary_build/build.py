@@ -149,7 +149,7 @@ def build(config: Config, strict: bool = False, config_problems: list[Diagnostic
     result = check(config, strict, config_problems, site)
     if result.glossary is None:
         raise BuildFailed(result.diagnostics)
-    files = site.render_site(result.glossary)
+    files = site.render_site(result.glossary).files
     written = write_site(files, config.out_dir, config.root, config.content_dir)
     return BuildResult(
         terms=len(result.glossary.terms),

@@ -121,6 +121,7 @@ class Match:
     start: int
     end: int
     slug: str
+    name: str  # the title or alias that matched (a plural finds its singular)
 
 
 class Autolinker:
@@ -142,7 +143,7 @@ class Autolinker:
                 node = self.root
                 for key in variant:
                     node = node.setdefault(key.casefold(), {})
-                node.setdefault(TERMINAL, []).append((slug, tuple(variant) if sensitive else None))
+                node.setdefault(TERMINAL, []).append((slug, tuple(variant) if sensitive else None, name))
 
     def find(self, text: str) -> list[Match]:
         """Every mention in text, left to right, none overlapping."""
@@ -155,9 +156,9 @@ class Autolinker:
             best = None
             j = i
             while node is not None:
-                for slug, exact in node.get(TERMINAL, ()):
+                for slug, exact, name in node.get(TERMINAL, ()):
                     if exact is None or self._same_case(tokens, i, j, exact):
-                        best = (j, slug)
+                        best = (j, slug, name)
                         break
                 j += 1
                 if j == count:
@@ -166,8 +167,8 @@ class Autolinker:
             if best is None:
                 i += 1
                 continue
-            last, slug = best
-            matches.append(Match(tokens[i][1], tokens[last][2], slug))
+            last, slug, name = best
+            matches.append(Match(tokens[i][1], tokens[last][2], slug, name))
             i = last + 1
         return matches
 

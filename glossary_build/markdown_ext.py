@@ -76,6 +76,7 @@ class RenderedTerm:
     widget_count: int  # calculators on the page, in the body and after it
     links: list[str]  # slugs linked from the page, explicit and automatic, in order
     problems: list[Diagnostic]
+    names: dict[str, str | None] = field(default_factory=dict)  # names it resolved; a change means re-render
 
 
 @dataclass
@@ -86,6 +87,7 @@ class _Page:
     linked: list[str] = field(default_factory=list)
     broken: list[tuple[str, str]] = field(default_factory=list)  # (raw source text, message)
     widgets: list[str] = field(default_factory=list)  # calculator HTML, inserted after sanitising
+    names: dict[str, str] = field(default_factory=dict)  # every name this page resolved -> its slug
 
 
 class WikiLinkProcessor(InlineProcessor):
@@ -98,6 +100,7 @@ class WikiLinkProcessor(InlineProcessor):
         text = (m.group(2) or m.group(1)).strip()
         slug = self.ext.index.lookup(target_name)
         page = self.ext.page
+        page.names[target_name] = slug
         if slug is None or slug not in self.ext.targets:
             if slug is None:
                 message = f"broken link [[{target_name}]]: no term has this slug, title or alias{self.ext.index.explain_missing(target_name)}"
@@ -171,6 +174,7 @@ class AutolinkProcessor(Treeprocessor):
         pieces: list = []
         cursor = 0
         for match in self.ext.autolinker.find(text):
+            self.ext.page.names[match.name] = match.slug
             if match.slug in self.done or match.slug not in self.ext.targets:
                 continue  # first mention only; never the page itself; consume the words anyway
             self.done.add(match.slug)
@@ -249,6 +253,7 @@ class BodyRenderer:
         """Body first, then the front-matter prose; a term is linked once per page across all of it."""
         self.linked: list[str] = []
         self.problems: list[Diagnostic] = []
+        self.names: dict[str, str | None] = {}
         self.term = term
         self.links.widget_ids = {}
         body = self._convert(term.body, term.body_line, block=True)
@@ -272,7 +277,8 @@ class BodyRenderer:
                 continue
             calculators.append(self.links.render_calculator(Macro("calculator", formula), self.links.widget_id(name)))
         return RenderedTerm(body, answers, myths, examples, takeaways, calculators,
-                            sum(self.links.widget_ids.values()), list(dict.fromkeys(self.linked)), self.problems)
+                            sum(self.links.widget_ids.values()), list(dict.fromkeys(self.linked)), self.problems,
+                            dict(sorted(self.names.items())))
 
     def _convert(self, text: str, first_line: int, block: bool = False) -> str:
         self.md.reset()
@@ -281,6 +287,7 @@ class BodyRenderer:
         page.linked = list(self.linked)
         html = self.md.convert(text)
         self.linked = page.linked
+        self.names.update(page.names)
         if not self.trust_html:
             html = sanitize(html)
         for number, widget in enumerate(page.widgets):

@@ -8,11 +8,12 @@ sitemap) use ``base_url`` when it is set.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlparse
@@ -133,46 +134,79 @@ class SiteRenderer:
         context = calculator_context(macro.formula, macro.values, element_id, presets)
         return self.env.get_template("_calculator.html").render(calc=context)
 
-    def render_site(self, glossary: Glossary) -> dict[str, bytes]:
-        config = glossary.config
-        site = site_context(config)
-        files: dict[str, bytes] = {}
-        links = {slug: link_context(term) for slug, term in glossary.terms.items()}
-        order = list(glossary.terms)
+    def render_site(self, glossary: Glossary, previous: dict[str, str] | None = None) -> "RenderedSite":
+        """Every output file; a page whose inputs hash as in ``previous`` is not rendered again."""
+        previous = previous or {}
+        result = RenderedSite()
+        for path, template, context in page_jobs(glossary):
+            key = hashlib.sha256(f"{template}\0{context!r}".encode()).hexdigest()
+            result.keys[path] = key
+            if previous.get(path) == key:
+                result.reused.add(path)
+            else:
+                result.files[path] = self.render(template, **context)
+        for path, data in static_files(glossary).items():
+            result.keys[path] = hashlib.sha256(data).hexdigest()
+            if previous.get(path) == result.keys[path]:
+                result.reused.add(path)
+            else:
+                result.files[path] = data
+        return result
 
-        for position, slug in enumerate(order):
-            context = term_context(glossary, slug, links, order, position)
-            files[term_url(slug)] = self.render("term.html", site=site, root="../../", page=context)
 
-        files["index.html"] = self.render(
-            "index.html", site=site, root="", page=index_context(glossary, links)
-        )
-        files["categories/index.html"] = self.render(
-            "categories.html", site=site, root="../",
-            page=page_context(config, "categories/index.html", "Categories",
-                              f"All categories of {config.title}.",
-                              categories=[(c, len(c.slugs)) for c in glossary.categories]),
-        )
-        for category in glossary.categories:
-            files[category.url] = self.render(
-                "category.html", site=site, root="../../",
-                page=page_context(config, category.url, category.name,
-                                  f"{category.name}: {len(category.slugs)} terms in {config.title}.",
-                                  category=category, terms=[links[s] for s in category.slugs]),
-            )
-        files["404.html"] = self.render(
-            "404.html", site=site, root=site_root_path(config),
-            page=page_context(config, "404.html", "Page not found", "This page does not exist."),
-        )
-        files["sitemap.xml"] = self.render("sitemap.xml", urls=sitemap_urls(glossary))
-        files["robots.txt"] = self.render("robots.txt", base_url=config.base_url)
-        files["terms.json"] = terms_json(glossary)
-        if glossary.formulas_js:
-            files["assets/formulas.js"] = glossary.formulas_js.encode("utf-8")
-        for asset in sorted((theme_dir() / "assets").iterdir()):
-            if asset.is_file() and not asset.name.startswith("."):
-                files[f"assets/{asset.name}"] = asset.read_bytes()
-        return files
+@dataclass
+class RenderedSite:
+    files: dict[str, bytes] = field(default_factory=dict)  # rendered now
+    keys: dict[str, str] = field(default_factory=dict)  # every output path -> hash of what made it
+    reused: set[str] = field(default_factory=set)  # unchanged since the previous build; bytes not produced
+
+    @property
+    def paths(self) -> list[str]:
+        return sorted(self.keys)
+
+
+def page_jobs(glossary: Glossary) -> list[tuple[str, str, dict]]:
+    """(output path, template, context) for every page; pure data, cheap to build and to hash."""
+    config = glossary.config
+    site = site_context(config)
+    links = {slug: link_context(term) for slug, term in glossary.terms.items()}
+    order = list(glossary.terms)
+    jobs = [
+        (term_url(slug), "term.html",
+         {"site": site, "root": "../../", "page": term_context(glossary, slug, links, order, position)})
+        for position, slug in enumerate(order)
+    ]
+    jobs.append(("index.html", "index.html", {"site": site, "root": "", "page": index_context(glossary, links)}))
+    jobs.append(("categories/index.html", "categories.html", {
+        "site": site, "root": "../",
+        "page": page_context(config, "categories/index.html", "Categories", f"All categories of {config.title}.",
+                             categories=[(c, len(c.slugs)) for c in glossary.categories]),
+    }))
+    for category in glossary.categories:
+        jobs.append((category.url, "category.html", {
+            "site": site, "root": "../../",
+            "page": page_context(config, category.url, category.name,
+                                 f"{category.name}: {len(category.slugs)} terms in {config.title}.",
+                                 category=category, terms=[links[s] for s in category.slugs]),
+        }))
+    jobs.append(("404.html", "404.html", {
+        "site": site, "root": site_root_path(config),
+        "page": page_context(config, "404.html", "Page not found", "This page does not exist."),
+    }))
+    jobs.append(("sitemap.xml", "sitemap.xml", {"urls": sitemap_urls(glossary)}))
+    jobs.append(("robots.txt", "robots.txt", {"base_url": config.base_url}))
+    return jobs
+
+
+def static_files(glossary: Glossary) -> dict[str, bytes]:
+    """Files that need no template: the export, the generated formulas and the theme's assets."""
+    files = {"terms.json": terms_json(glossary)}
+    if glossary.formulas_js:
+        files["assets/formulas.js"] = glossary.formulas_js.encode("utf-8")
+    for asset in sorted((theme_dir() / "assets").iterdir()):
+        if asset.is_file() and not asset.name.startswith("."):
+            files[f"assets/{asset.name}"] = asset.read_bytes()
+    return files
 
 
 def site_context(config: Config) -> dict:

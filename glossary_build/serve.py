@@ -98,7 +98,7 @@ class LiveSite:
                 errors = [d.format() for d in errors_in(diagnostics)]
                 self.snapshot = Snapshot(self.snapshot.files, self.snapshot.version, errors)
             else:
-                files = site.render_site(result.glossary)
+                files = site.render_site(result.glossary).files
                 self.snapshot = Snapshot(files, self.snapshot.version + 1, [])
             self.changed.notify_all()
         self.seconds = time.perf_counter() - started
