@@ -7,6 +7,7 @@ published site.
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 from .config import Config
 from .diagnostics import WARNING, BuildFailed, Diagnostic, display_path, errors_in
 from .formulakit import Registry, load_formulas
+from .incremental import BuildCache, fingerprint, load_cache, reusable_pages, save_cache
 from .jsgen import CompileError, compile_formulas
 from .links import Autolinker, autolink_names, backlinks, build_name_index, resolve_related
 from .markdown_ext import BodyRenderer, LinkTarget
@@ -34,7 +36,9 @@ class CheckResult:
 @dataclass
 class BuildResult:
     terms: int
-    files: int
+    files: int  # files in the published site
+    written: int  # pages rendered and written by this build
+    reused: int  # pages unchanged since the last build, kept as they were
     seconds: float
     diagnostics: list[Diagnostic]
 
@@ -58,8 +62,11 @@ def load_calculators(config: Config) -> tuple[Registry, list[Preset], str, list[
     return registry, presets, script, problems
 
 
-def load_glossary(config: Config, site: SiteRenderer | None = None) -> CheckResult:
-    """Every stage up to rendering pages; returns the glossary and every problem found."""
+def load_glossary(config: Config, site: SiteRenderer | None = None, cache: BuildCache | None = None) -> CheckResult:
+    """Every stage up to rendering pages; returns the glossary and every problem found.
+
+    With a cache, term bodies that this build would render exactly as before are reused.
+    """
     site = site or SiteRenderer()
     registry, presets, formulas_js, problems = load_calculators(config)
     terms, found = load_terms(config.terms_dir)
@@ -87,15 +94,20 @@ def load_glossary(config: Config, site: SiteRenderer | None = None) -> CheckResu
     targets = {
         t.slug: LinkTarget(t.slug, t.title, t.summary, f"../../{term_url(t.slug)}") for t in published
     }
-    autolinker = Autolinker(autolink_names(published, config.autolink))
+    autolinker_names = autolink_names(published, config.autolink)
+    autolinker = Autolinker(autolinker_names)
     renderer = BodyRenderer(
         index, targets, autolinker, trust_html=config.trust_html, registry=registry,
         render_calculator=lambda macro, element_id: site.calculator_html(macro, element_id, presets),
         presets={p.id: p for p in presets},
     )
+    plan = cache.start(fingerprint(config), dict(autolinker_names)) if cache is not None else None
     rendered = {}
     for term in published:
-        rendered[term.slug] = renderer.render_term(term)
+        reused = plan.reuse(term, index.lookup, targets) if plan else None
+        rendered[term.slug] = reused or renderer.render_term(term)
+        if plan and not reused:
+            plan.remember(term, rendered[term.slug], targets)
         problems += rendered[term.slug].problems
     referenced_by = backlinks({slug: r.links for slug, r in rendered.items()})
     problems += writing_warnings(published, config)
@@ -133,27 +145,40 @@ def writing_warnings(terms: list[Term], config: Config) -> list[Diagnostic]:
 
 
 def check(config: Config, strict: bool = False, config_problems: list[Diagnostic] = (),
-          site: SiteRenderer | None = None) -> CheckResult:
+          site: SiteRenderer | None = None, cache: BuildCache | None = None) -> CheckResult:
     """Everything but writing; the glossary is None when the problems must stop a build."""
-    result = load_glossary(config, site)
+    result = load_glossary(config, site, cache)
     result.diagnostics = sorted(set(result.diagnostics) | set(config_problems))
     if errors_in(result.diagnostics, strict):
         result.glossary = None
     return result
 
 
-def build(config: Config, strict: bool = False, config_problems: list[Diagnostic] = ()) -> BuildResult:
-    """Render the whole site in memory, then publish it at once; raise BuildFailed on errors."""
+def build(config: Config, strict: bool = False, config_problems: list[Diagnostic] = (),
+          incremental: bool = True) -> BuildResult:
+    """Render the whole site in memory, then publish it at once; raise BuildFailed on errors.
+
+    Incremental builds reuse what the cache in .glossary-cache/ proves unchanged; the
+    result is byte-identical to a clean build either way.
+    """
     started = time.perf_counter()
     site = SiteRenderer()
-    result = check(config, strict, config_problems, site)
+    cache = load_cache(config) if incremental else BuildCache()
+    result = check(config, strict, config_problems, site, cache)
     if result.glossary is None:
         raise BuildFailed(result.diagnostics)
-    files = site.render_site(result.glossary).files
-    written = write_site(files, config.out_dir, config.root, config.content_dir)
+    rendered = site.render_site(result.glossary, reusable_pages(cache, config.out_dir))
+    stats = write_site(rendered.files, config.out_dir, config.root, config.content_dir, reuse=rendered.reused)
+    cache.pages = {path: {"key": rendered.keys[path], "size": size, "mtime": mtime}
+                   for path, (size, mtime) in stats.items()}
+    cache.out = str(Path(os.path.abspath(config.out_dir)))
+    if incremental:
+        save_cache(config, cache)
     return BuildResult(
         terms=len(result.glossary.terms),
-        files=written,
+        files=len(stats),
+        written=len(rendered.files),
+        reused=len(rendered.reused),
         seconds=time.perf_counter() - started,
         diagnostics=result.diagnostics,
     )

@@ -56,7 +56,8 @@ def main() -> None:
 @strict_option
 @drafts_option
 @click.option("--base-url", help="Public address of the site, e.g. https://example.org/glossary/.")
-def build(src: Path, out: Path | None, strict: bool, drafts: bool, base_url: str | None) -> None:
+@click.option("--clean", is_flag=True, help="Ignore the cache in .glossary-cache/ and render every page.")
+def build(src: Path, out: Path | None, strict: bool, drafts: bool, base_url: str | None, clean: bool) -> None:
     """Build the site; the previous site stays untouched if anything fails.
 
     \b
@@ -70,7 +71,7 @@ def build(src: Path, out: Path | None, strict: bool, drafts: bool, base_url: str
 
     config, problems = _load_config(src, out, base_url, drafts)
     try:
-        result = run_build(config, strict=strict, config_problems=problems)
+        result = run_build(config, strict=strict, config_problems=problems, incremental=not clean)
     except BuildFailed as failed:
         _report(failed.diagnostics)
         raise click.ClickException(
@@ -80,8 +81,8 @@ def build(src: Path, out: Path | None, strict: bool, drafts: bool, base_url: str
         raise click.ClickException(str(refused)) from None
     _report(result.diagnostics)
     click.echo(
-        f"Built {result.terms} terms into {display_path(config.out_dir)}/ "
-        f"({result.files} files, {_tally(result.diagnostics)}) in {result.seconds:.2f}s"
+        f"Built {result.terms} terms into {display_path(config.out_dir)}/: {result.written} pages written, "
+        f"{result.reused} reused, {_tally(result.diagnostics)}, {result.seconds:.2f}s"
     )
 
 

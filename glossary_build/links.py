@@ -208,7 +208,7 @@ def resolve_related(
         for position, name in enumerate(term.related):
             line = term.line("related", position)
             slug = index.lookup(name)
-            if slug in listed:
+            if slug is not None and slug in listed:
                 problems.append(Diagnostic(term.path, line, f"'{name}' is listed twice in related", WARNING))
                 continue
             listed.add(slug)

@@ -57,8 +57,13 @@ def safe_relative(path: str) -> PurePosixPath:
     return relative
 
 
-def write_site(files: dict[str, bytes], out_dir: Path, project_root: Path, content_dir: Path) -> int:
-    """Publish files as the new content of out_dir; return how many were written."""
+def write_site(files: dict[str, bytes], out_dir: Path, project_root: Path, content_dir: Path,
+               reuse: set[str] = frozenset()) -> dict[str, tuple[int, int]]:
+    """Publish files (plus the unchanged ``reuse`` files of the current site) as the new out_dir.
+
+    Returns (size, mtime in ns) of every published file, so a later build can tell
+    that a file is still exactly as written.
+    """
     check_output_dir(out_dir, project_root, content_dir)
     out = Path(os.path.abspath(out_dir))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -68,17 +73,28 @@ def write_site(files: dict[str, bytes], out_dir: Path, project_root: Path, conte
             target = staging / safe_relative(path)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(files[path])
-        manifest = sorted(files)
+        for path in sorted(reuse):
+            target = staging / safe_relative(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(out / path, target)  # same bytes, no copy: the old site keeps its own link
+            except OSError:
+                shutil.copy2(out / path, target)
+        manifest = sorted(set(files) | set(reuse))
         (staging / MARKER).write_text(
             json.dumps({"generator": "glossary", "files": manifest}, indent=1) + "\n", encoding="utf-8"
         )
         if out.is_dir():
-            _carry_foreign_files(out, staging, set(files))
+            _carry_foreign_files(out, staging, set(manifest))
+        stats = {}
+        for path in manifest:
+            stat = (staging / path).stat()
+            stats[path] = (stat.st_size, stat.st_mtime_ns)
         _swap(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return len(files)
+    return stats
 
 
 def _previous_manifest(out: Path) -> set[str]:

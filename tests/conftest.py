@@ -64,9 +64,9 @@ def messages(result) -> list[str]:
     return [d.format() for d in result.diagnostics]
 
 
-def run_build(root: Path, **options):
-    config, problems = load_config(root, **{k: v for k, v in options.items() if k != "strict"})
-    return build(config, strict=options.get("strict", False), config_problems=problems)
+def run_build(root: Path, strict: bool = False, incremental: bool = True, **options):
+    config, problems = load_config(root, **options)
+    return build(config, strict=strict, config_problems=problems, incremental=incremental)
 
 
 def page(root: Path, path: str, out: str = "site") -> BeautifulSoup:

@@ -1,0 +1,103 @@
+"""Incremental builds: after every kind of edit, the site equals a clean build byte for byte."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import run_build, term_text, terms, tree_bytes, write_project
+from glossary_build.build import build
+from glossary_build.config import load_config
+
+START = terms(
+    parameter=term_text("Parameter", "A learned number.", body="Weights and biases are parameters. See [[lora]].",
+                        category="Basics", related=["weight"]),
+    weight=term_text("Weight", "A multiplier.", body="A weight is a parameter.", category="Basics"),
+    lora=term_text("LoRA", "Low-rank adapters.", aliases=["low-rank adaptation"], category="Tuning",
+                   body='LoRA trains few parameters.\n\n{{ figure("lora_params", rank=4) }}'),
+    mixture=term_text("Mixture of experts", "Many experts.", aliases=["MoE"],
+                      body="An MoE uses parameters sparsely; each expert is a weight block."),
+)
+
+
+def edit(root, name, text):
+    write_project(root, {f"content/terms/{name}.md": text})
+
+
+EDITS = [
+    ("body", lambda root: edit(root, "weight", term_text("Weight", "A multiplier.", body="A weight scales a parameter.", category="Basics"))),
+    ("title", lambda root: edit(root, "weight", term_text("Weights", "A multiplier.", body="A weight scales a parameter.", category="Basics"))),
+    ("summary", lambda root: edit(root, "lora", term_text("LoRA", "Small adapters.", aliases=["low-rank adaptation"], category="Tuning",
+                                                          body='LoRA trains few parameters.\n\n{{ figure("lora_params", rank=4) }}'))),
+    ("alias", lambda root: edit(root, "weight", term_text("Weights", "A multiplier.", aliases=["expert"], body="A weight scales a parameter.", category="Basics"))),
+    ("related", lambda root: edit(root, "mixture", term_text("Mixture of experts", "Many experts.", aliases=["MoE"], related=["lora"],
+                                                             body="An MoE uses parameters sparsely; each expert is a weight block."))),
+    ("new term", lambda root: edit(root, "block", term_text("Block", "A layer group.", body="A block holds weights.", category="Basics"))),
+    ("deleted term", lambda root: (root / "content/terms/block.md").unlink()),
+    ("renamed file", lambda root: (root / "content/terms/mixture.md").rename(root / "content/terms/mixture-of-experts.md")),
+    ("autolink off", lambda root: edit(root, "weight", term_text("Weights", "A multiplier.", aliases=["expert"], autolink="false", body="A weight scales a parameter.", category="Basics"))),
+    ("template", lambda root: write_project(root, {"glossary.yaml": "title: Renamed glossary\n"})),
+    ("nothing", lambda root: None),
+]
+
+
+def test_incremental_builds_equal_clean_builds_after_each_edit(tmp_path):
+    root = write_project(tmp_path / "project", START)
+    run_build(root)
+    for name, change in EDITS:
+        change(root)
+        result = run_build(root)
+        clean = tmp_path / f"clean-{name.replace(' ', '-')}"
+        shutil.copytree(root / "content", clean / "content")
+        if (root / "glossary.yaml").exists():
+            shutil.copy(root / "glossary.yaml", clean / "glossary.yaml")
+        config, _ = load_config(clean)
+        build(config, incremental=False)
+        mine, theirs = tree_bytes(root / "site"), tree_bytes(clean / "site")
+        mine.pop(".glossary-site.json"), theirs.pop(".glossary-site.json")
+        assert mine.keys() == theirs.keys(), name
+        for path in mine:
+            assert mine[path] == theirs[path], f"{name}: {path} differs from a clean build"
+        if name == "nothing":
+            assert result.written == 0 and result.reused == len(mine)
+
+
+def test_a_body_edit_rerenders_only_that_page(tmp_path):
+    root = write_project(tmp_path / "project", START)
+    run_build(root)
+    edit(root, "weight", term_text("Weight", "A multiplier.", body="A weight is a parameter, edited.", category="Basics"))
+    result = run_build(root)
+    assert result.written == 1  # terms/weight/index.html; the index and exports did not change
+
+
+def test_a_summary_edit_rerenders_pages_that_show_it(tmp_path):
+    root = write_project(tmp_path / "project", START)
+    run_build(root)
+    edit(root, "weight", term_text("Weight", "A new summary.", body="A weight is a parameter.", category="Basics"))
+    result = run_build(root)
+    # its own page, the page linking to it (parameter) and the one listing it as related,
+    # the index, its category page and terms.json; not lora or mixture unless they mention it
+    assert 4 <= result.written < result.files - 2
+
+
+def test_hand_edited_output_is_rewritten(tmp_path):
+    root = write_project(tmp_path / "project", START)
+    run_build(root)
+    page = root / "site/terms/weight/index.html"
+    original = page.read_bytes()
+    page.write_bytes(b"tampered")
+    run_build(root)
+    assert page.read_bytes() == original
+
+
+def test_cache_is_safe_to_delete_or_corrupt(tmp_path):
+    root = write_project(tmp_path / "project", START)
+    run_build(root)
+    before = tree_bytes(root / "site")
+    (root / ".glossary-cache/build.json").write_text("{not json")
+    assert run_build(root).reused == 0
+    shutil.rmtree(root / ".glossary-cache")
+    run_build(root)
+    assert tree_bytes(root / "site") == before
+    assert (root / ".glossary-cache/.gitignore").read_text() == "*\n"
