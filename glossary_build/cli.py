@@ -156,7 +156,8 @@ def serve(src: Path, port: int, host: str, drafts: bool) -> None:
         if live.snapshot.errors:
             click.echo(f"Build failed ({_tally(diagnostics)}); still serving the last good build", err=True)
         else:
-            click.echo(f"Rebuilt {len(live.snapshot.files)} files in {live.seconds:.2f}s ({_tally(diagnostics)})")
+            click.echo(f"Built {len(live.snapshot.files)} files ({live.written} rendered) "
+                       f"in {live.seconds:.2f}s, {_tally(diagnostics)}")
 
     try:
         server = make_server(live, host, port)

@@ -81,24 +81,32 @@ class LiveSite:
         self.changed = threading.Condition()
         self.snapshot = Snapshot({}, 0, [])
         self.seconds = 0.0  # how long the last rebuild took
+        self.written = 0  # pages the last rebuild rendered
+        self.cache = None  # BuildCache kept in memory between rebuilds
+        self.keys: dict[str, str] = {}  # input hash of every page of the last good build
 
     def rebuild(self) -> list[Diagnostic]:
         """Build in memory; publish only a complete success. Returns the diagnostics."""
         from .build import check
+        from .incremental import BuildCache
         from .render import SiteRenderer
 
         started = time.perf_counter()
         config, problems = load_config(self.src, drafts=self.drafts)
         config = dataclasses.replace(config, base_url="")  # served from this machine's root
         site = SiteRenderer()
-        result = check(config, config_problems=problems, site=site)
+        self.cache = self.cache or BuildCache()
+        result = check(config, config_problems=problems, site=site, cache=self.cache)
         diagnostics = result.diagnostics
         with self.changed:
             if result.glossary is None:
                 errors = [d.format() for d in errors_in(diagnostics)]
                 self.snapshot = Snapshot(self.snapshot.files, self.snapshot.version, errors)
             else:
-                files = site.render_site(result.glossary).files
+                rendered = site.render_site(result.glossary, self.keys)
+                old = self.snapshot.files
+                files = {path: rendered.files[path] if path in rendered.files else old[path] for path in rendered.keys}
+                self.keys, self.written = rendered.keys, len(rendered.files)
                 self.snapshot = Snapshot(files, self.snapshot.version + 1, [])
             self.changed.notify_all()
         self.seconds = time.perf_counter() - started

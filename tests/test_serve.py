@@ -203,3 +203,17 @@ def _up(port):
         return request(port, "/")[0] == 200
     except OSError:
         return False
+
+
+def test_rebuilds_in_memory_equal_a_fresh_build(tmp_path):
+    from glossary_build.serve import LiveSite
+
+    root = write_project(tmp_path / "p", FILES)
+    live = LiveSite(root)
+    live.rebuild()
+    write_project(root, terms(alpha=term_text("Alpha", "New summary.", body="Before beta, again.")))
+    live.rebuild()
+    assert live.written < len(live.snapshot.files)
+    fresh = LiveSite(root)
+    fresh.rebuild()
+    assert live.snapshot.files == fresh.snapshot.files
