@@ -6,9 +6,17 @@ import pytest
 
 from conftest import REPO, run_check
 
-CORE_TERMS = [
-    "parameter", "weight", "bias", "hyperparameter", "token", "mixture-of-experts",
-    "active-parameters", "lora", "fine-tuning", "quantization", "large-language-model", "inference",
+CORE_TERMS = [  # the coverage the glossary promises its readers
+    "parameter", "weight", "bias", "hyperparameter", "learning-rate", "batch-size", "epoch", "token",
+    "tokenizer", "vocabulary", "context-window", "embedding", "mixture-of-experts", "dense-model",
+    "active-parameters", "router", "lora", "qlora", "parameter-efficient-fine-tuning", "adapter",
+    "fine-tuning", "full-fine-tuning", "quantization", "pruning", "knowledge-distillation", "inference",
+    "latency", "throughput", "training-data", "backpropagation", "gradient-descent", "optimizer",
+    "loss-function", "overfitting", "regularization", "dropout", "scaling-laws", "compute-optimal-training",
+    "large-language-model", "small-language-model", "transformer", "attention", "grouped-query-attention",
+    "kv-cache", "flops", "memory-bandwidth", "gpu-memory", "numerical-precision", "temperature",
+    "top-p-sampling", "retrieval-augmented-generation", "grounding", "few-shot-learning", "in-context-learning",
+    "benchmark", "model-card", "open-weight-model", "checkpoint", "safetensors", "model-capacity",
 ]
 FAQ_TERMS = ["parameter", "hyperparameter", "token", "mixture-of-experts", "lora"]
 
@@ -25,7 +33,8 @@ def test_shipped_glossary_has_no_problems_even_strict(shipped):
 
 
 def test_core_terms_exist(shipped):
-    assert set(CORE_TERMS) <= set(shipped.glossary.terms)
+    assert sorted(set(CORE_TERMS) - set(shipped.glossary.terms)) == []
+    assert len(shipped.glossary.terms) >= 60
 
 
 def test_every_term_links_out_and_is_linked_to(shipped):
@@ -44,7 +53,7 @@ def test_every_term_is_complete(shipped):
     for term in shipped.glossary.terms.values():
         assert term.category, term.slug
         assert term.sources and all(s.url for s in term.sources), term.slug
-        assert len(term.summary) <= 200, term.slug
+        assert len(term.summary) <= 160, term.slug
         assert len(term.body.split()) >= 150, term.slug
         assert term.related, term.slug
 
@@ -60,6 +69,9 @@ CALCULATORS = {
     "gpu-memory": {"training_memory", "weight_memory"},
     "flops": {"inference_flops", "training_flops"},
     "scaling-laws": {"compute_optimal", "compute_optimal_budget"},
+    "qlora": {"weight_memory", "lora_params"},
+    "numerical-precision": {"weight_memory"},
+    "compute-optimal-training": {"compute_optimal"},
 }
 
 
