@@ -41,6 +41,7 @@ class BuildResult:
     reused: int  # pages unchanged since the last build, kept as they were
     seconds: float
     diagnostics: list[Diagnostic]
+    paths: list[str] = field(default_factory=list)  # the files written
 
 
 def load_calculators(config: Config) -> tuple[Registry, list[Preset], str, list[Diagnostic]]:
@@ -62,7 +63,12 @@ def load_calculators(config: Config) -> tuple[Registry, list[Preset], str, list[
     return registry, presets, script, problems
 
 
-def load_glossary(config: Config, site: SiteRenderer | None = None, cache: BuildCache | None = None) -> CheckResult:
+def _no_progress(items, label):
+    return items
+
+
+def load_glossary(config: Config, site: SiteRenderer | None = None, cache: BuildCache | None = None,
+                  progress=_no_progress) -> CheckResult:
     """Every stage up to rendering pages; returns the glossary and every problem found.
 
     With a cache, term bodies that this build would render exactly as before are reused.
@@ -103,7 +109,7 @@ def load_glossary(config: Config, site: SiteRenderer | None = None, cache: Build
     )
     plan = cache.start(fingerprint(config), dict(autolinker_names)) if cache is not None else None
     rendered = {}
-    for term in published:
+    for term in progress(published, "Rendering terms"):
         reused = plan.reuse(term, index.lookup, targets) if plan else None
         rendered[term.slug] = reused or renderer.render_term(term)
         if plan and not reused:
@@ -145,9 +151,9 @@ def writing_warnings(terms: list[Term], config: Config) -> list[Diagnostic]:
 
 
 def check(config: Config, strict: bool = False, config_problems: list[Diagnostic] = (),
-          site: SiteRenderer | None = None, cache: BuildCache | None = None) -> CheckResult:
+          site: SiteRenderer | None = None, cache: BuildCache | None = None, progress=_no_progress) -> CheckResult:
     """Everything but writing; the glossary is None when the problems must stop a build."""
-    result = load_glossary(config, site, cache)
+    result = load_glossary(config, site, cache, progress)
     result.diagnostics = sorted(set(result.diagnostics) | set(config_problems))
     if errors_in(result.diagnostics, strict):
         result.glossary = None
@@ -155,7 +161,7 @@ def check(config: Config, strict: bool = False, config_problems: list[Diagnostic
 
 
 def build(config: Config, strict: bool = False, config_problems: list[Diagnostic] = (),
-          incremental: bool = True) -> BuildResult:
+          incremental: bool = True, progress=_no_progress) -> BuildResult:
     """Render the whole site in memory, then publish it at once; raise BuildFailed on errors.
 
     Incremental builds reuse what the cache in .glossary-cache/ proves unchanged; the
@@ -164,7 +170,7 @@ def build(config: Config, strict: bool = False, config_problems: list[Diagnostic
     started = time.perf_counter()
     site = SiteRenderer()
     cache = load_cache(config) if incremental else BuildCache()
-    result = check(config, strict, config_problems, site, cache)
+    result = check(config, strict, config_problems, site, cache, progress)
     if result.glossary is None:
         raise BuildFailed(result.diagnostics)
     rendered = site.render_site(result.glossary, reusable_pages(cache, config.out_dir))
@@ -177,6 +183,7 @@ def build(config: Config, strict: bool = False, config_problems: list[Diagnostic
     return BuildResult(
         terms=len(result.glossary.terms),
         files=len(stats),
+        paths=sorted(rendered.files),
         written=len(rendered.files),
         reused=len(rendered.reused),
         seconds=time.perf_counter() - started,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sys
+
 import click
 
 from . import __version__
@@ -24,6 +26,18 @@ def _load_config(src: Path, out: Path | None = None, base_url: str | None = None
     from .config import load_config
 
     return load_config(src, out=out, base_url=base_url, drafts=drafts)
+
+
+def _progress_bar(items, label):
+    """A progress bar on a terminal for long builds; nothing in logs and pipes."""
+    if len(items) < 300 or not sys.stderr.isatty():
+        return items
+    return _with_bar(items, label)
+
+
+def _with_bar(items, label):
+    with click.progressbar(items, label=label, file=sys.stderr) as bar:
+        yield from bar
 
 
 def _report(diagnostics) -> None:
@@ -57,7 +71,10 @@ def main() -> None:
 @drafts_option
 @click.option("--base-url", help="Public address of the site, e.g. https://example.org/glossary/.")
 @click.option("--clean", is_flag=True, help="Ignore the cache in .glossary-cache/ and render every page.")
-def build(src: Path, out: Path | None, strict: bool, drafts: bool, base_url: str | None, clean: bool) -> None:
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+@click.option("-v", "--verbose", is_flag=True, help="Also list every file written.")
+def build(src: Path, out: Path | None, strict: bool, drafts: bool, base_url: str | None, clean: bool,
+          quiet: bool, verbose: bool) -> None:
     """Build the site; the previous site stays untouched if anything fails.
 
     \b
@@ -71,15 +88,21 @@ def build(src: Path, out: Path | None, strict: bool, drafts: bool, base_url: str
 
     config, problems = _load_config(src, out, base_url, drafts)
     try:
-        result = run_build(config, strict=strict, config_problems=problems, incremental=not clean)
+        result = run_build(config, strict=strict, config_problems=problems, incremental=not clean,
+                           progress=_progress_bar if not quiet else (lambda items, label: items))
     except BuildFailed as failed:
-        _report(failed.diagnostics)
+        _report([d for d in failed.diagnostics if d.severity == "error" or not quiet])
         raise click.ClickException(
             f"build failed ({_tally(failed.diagnostics)}); {display_path(config.out_dir)} was not changed"
         ) from None
     except OutputError as refused:
         raise click.ClickException(str(refused)) from None
+    if quiet:
+        return
     _report(result.diagnostics)
+    if verbose:
+        for path in result.paths:
+            click.echo(f"  wrote {path}")
     click.echo(
         f"Built {result.terms} terms into {display_path(config.out_dir)}/: {result.written} pages written, "
         f"{result.reused} reused, {_tally(result.diagnostics)}, {result.seconds:.2f}s"

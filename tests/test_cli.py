@@ -95,3 +95,33 @@ def test_version_and_help():
     help_text = invoke("--help").output
     assert "build" in help_text and "check" in help_text
     assert "Examples:" in invoke("build", "--help").output
+
+
+def test_check_json_lists_diagnostics(make_site):
+    import json
+
+    make_site(terms(alpha=term_text("Alpha", body="Before beta."), beta=term_text("Beta", body="Nothing.")))
+    loose = invoke("check", "--format", "json")
+    assert loose.exit_code == 0
+    data = json.loads(loose.stdout)
+    assert data["ok"] is True and data["terms"] == 2
+    assert data["diagnostics"] == [{
+        "path": "content/terms/alpha.md", "line": 1, "severity": "warning",
+        "message": "orphan: no other term links to this one; mention it or link it with [[...]]",
+    }]
+    strict = invoke("check", "--format", "json", "--strict")
+    assert strict.exit_code == 1 and json.loads(strict.stdout)["ok"] is False
+
+
+def test_quiet_and_verbose_builds(make_site):
+    make_site(GOOD)
+    assert invoke("build", "-q").output == ""
+    verbose = invoke("build", "-v", "--clean").stdout.splitlines()
+    assert "  wrote terms/alpha/index.html" in verbose
+    assert verbose[-1].startswith("Built 2 terms")
+
+
+def test_every_command_has_help_with_examples():
+    for command in ["build", "check", "serve", "new", "init", "calc", "formulas"]:
+        text = invoke(command, "--help").output
+        assert "Examples:" in text, command
