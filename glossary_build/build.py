@@ -79,7 +79,7 @@ def load_glossary(config: Config, site: SiteRenderer | None = None, cache: Build
     problems += found
     terms.sort(key=lambda t: sort_key(t.title, t.slug))
     published = [t for t in terms if config.drafts or not t.draft]
-    drafts = {t.slug for t in terms if t not in published}
+    drafts = {t.slug for t in terms if t.draft and not config.drafts}
 
     index, found = build_name_index(terms)
     problems += found

@@ -143,7 +143,8 @@ def save_cache(config: Config, cache: BuildCache) -> None:
         path.parent.mkdir(exist_ok=True)
         (path.parent / ".gitignore").write_text("*\n", encoding="utf-8")
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps({"format": FORMAT, **dataclasses.asdict(cache)}), encoding="utf-8")
+        data = {"format": FORMAT, **{f.name: getattr(cache, f.name) for f in dataclasses.fields(cache)}}
+        temporary.write_text(json.dumps(data), encoding="utf-8")
         os.replace(temporary, path)
     except OSError:
         pass
