@@ -164,8 +164,8 @@ def build(config: Config, strict: bool = False, config_problems: list[Diagnostic
           incremental: bool = True, progress=_no_progress) -> BuildResult:
     """Render the whole site in memory, then publish it at once; raise BuildFailed on errors.
 
-    Incremental builds reuse what the cache in .glossary-cache/ proves unchanged; the
-    result is byte-identical to a clean build either way.
+    Incremental builds reuse what the cache in .glossary-cache/ proves unchanged; a clean
+    build ignores it. The result is byte-identical either way.
     """
     started = time.perf_counter()
     site = SiteRenderer()
@@ -178,8 +178,7 @@ def build(config: Config, strict: bool = False, config_problems: list[Diagnostic
     cache.pages = {path: {"key": rendered.keys[path], "size": size, "mtime": mtime}
                    for path, (size, mtime) in stats.items()}
     cache.out = str(Path(os.path.abspath(config.out_dir)))
-    if incremental:
-        save_cache(config, cache)
+    save_cache(config, cache)  # a clean build leaves a fresh cache for the next one
     return BuildResult(
         terms=len(result.glossary.terms),
         files=len(stats),
