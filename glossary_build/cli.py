@@ -104,8 +104,8 @@ def build(src: Path, out: Path | None, strict: bool, drafts: bool, base_url: str
         for path in result.paths:
             click.echo(f"  wrote {path}")
     click.echo(
-        f"Built {result.terms} terms into {display_path(config.out_dir)}/: {result.written} pages written, "
-        f"{result.reused} reused, {_tally(result.diagnostics)}, {result.seconds:.2f}s"
+        f"Built {result.terms} terms into {display_path(config.out_dir)}/: {result.written} files written, "
+        f"{result.reused} unchanged, {_tally(result.diagnostics)}, {result.seconds:.2f}s"
     )
 
 

@@ -26,6 +26,7 @@ from .macros import Macro
 from .markdown_ext import RenderedTerm
 from .model import Term
 from .presets import Preset
+from .search import search_files
 from .source import slugify
 
 WORDS_PER_MINUTE = 220
@@ -201,6 +202,11 @@ def page_jobs(glossary: Glossary) -> list[tuple[str, str, dict]]:
 def static_files(glossary: Glossary) -> dict[str, bytes]:
     """Files that need no template: the export, the generated formulas and the theme's assets."""
     files = {"terms.json": terms_json(glossary)}
+    files.update(search_files([
+        (slug, term.title, term.aliases,
+         glossary.category_of[slug].name if slug in glossary.category_of else None, term.summary)
+        for slug, term in glossary.terms.items()
+    ]))
     if glossary.formulas_js:
         files["assets/formulas.js"] = glossary.formulas_js.encode("utf-8")
     for asset in sorted((theme_dir() / "assets").iterdir()):

@@ -68,9 +68,11 @@ def test_front_matter_calculators_follow_the_body_and_load_scripts(make_site):
     doc = page(root, "terms/page/index.html")
     section = doc.select_one("section.calculators")
     assert section.select_one("form")["data-formula"] == "token_cost"
-    assert [s["src"] for s in doc.find_all("script", src=True)] == ["../../assets/formulas.js", "../../assets/calculator.js"]
-    assert doc.find("script", src=False, type=lambda t: t != "application/ld+json") is None  # no inline script
-    assert page(root, "terms/other/index.html").find_all("script", src=True) == []
+    assert [s["src"] for s in doc.find_all("script", src=True)] == [
+        "../../assets/glossary.js", "../../assets/formulas.js", "../../assets/calculator.js"]
+    assert all(s.get("type") == "application/ld+json" for s in doc.find_all("script", src=False))  # no inline code
+    assert [s["src"] for s in page(root, "terms/other/index.html").find_all("script", src=True)] == [
+        "../../assets/glossary.js"]  # calculator code only where there is a calculator
 
 
 def test_macro_problems_are_reported_with_their_lines(make_site):

@@ -150,9 +150,10 @@ def test_script_end_tags_in_content_cannot_break_json_ld(make_site):
     root = make_site(terms(x=f"---\ntitle: X\nsummary: '{nasty}'\n---\nBody.\n"))
     run_build(root)
     doc = page(root, "terms/x/index.html")
-    scripts = doc.find_all("script")
+    scripts = doc.find_all("script", src=False)
     assert [s["type"] for s in scripts] == ["application/ld+json"]
     assert json.loads(scripts[0].string)["description"] == nasty
+    assert [s["src"] for s in doc.find_all("script", src=True)] == ["../../assets/glossary.js"]
     assert doc.find("meta", attrs={"name": "description"})["content"] == nasty
 
 
