@@ -11,6 +11,7 @@ table of medians with the peak memory of the builds. Not part of the test suite.
 from __future__ import annotations
 
 import argparse
+import gzip
 import platform
 import re
 import resource
@@ -61,6 +62,15 @@ def measure(project: Path, runs: int) -> dict[str, float]:
     return {name: statistics.median(times) for name, times in results.items()}
 
 
+def sizes(site: Path) -> dict[str, str]:
+    """Raw and gzip-compressed size of the files a reader's search downloads."""
+    found = {}
+    for name in ("assets/search-names.js", "assets/search-summaries.js", "terms.json"):
+        data = (site / name).read_bytes()
+        found[name] = f"{len(data) / 1024:,.0f} KB ({len(gzip.compress(data, 6)) / 1024:,.0f} KB gzip)"
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--terms", type=int, nargs="+", default=[1000])
@@ -79,15 +89,20 @@ def main() -> None:
         (project / "glossary.yaml").write_text("summary_length: 400\n", encoding="utf-8")
         times = measure(project, args.runs)
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        rows.append((count, times, peak))
+        rows.append((count, times, peak, sizes(project / "site")))
 
     print(f"glossary build on {platform.machine()}, Python {platform.python_version()}, "
           f"median of {args.runs} runs, corpus from make_corpus.py --seed 1\n")
     print("| terms | clean build | no-op rebuild | one body edited | one title edited | peak memory |")
     print("|---:|---:|---:|---:|---:|---:|")
-    for count, times, peak in rows:
+    for count, times, peak, _ in rows:
         print(f"| {count:,} | {times['clean']:.2f} s | {times['no-op']:.2f} s | {times['body edit']:.2f} s "
               f"| {times['title edit']:.2f} s | {peak:.0f} MiB |")
+    print("\n| terms | search: names (before the first result) | search: summaries | terms.json |")
+    print("|---:|---:|---:|---:|")
+    for count, _, _, size in rows:
+        print(f"| {count:,} | {size['assets/search-names.js']} | {size['assets/search-summaries.js']} "
+              f"| {size['terms.json']} |")
     if not args.workdir:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -16,9 +16,13 @@ no arrowhead and is dashed by the stylesheet. The viewBox is computed from an
 estimate of every label's width, so no label is clipped, and every coordinate is
 rounded to one decimal.
 
-Styling is by CSS classes only (``MAP_CSS`` is the snippet for the theme's
+Styling is by CSS classes only (the theme's
 stylesheet), so the map follows the site's light and dark colours. Everything that
 comes from content is escaped for XML.
+
+The <svg> has role="group" (labelled by its <title>, described by its <desc>), not
+role="img": an img's children are presentational, which would hide the node links
+from assistive technology while they stay in the tab order.
 """
 
 from __future__ import annotations
@@ -27,9 +31,9 @@ import math
 import re
 import unicodedata
 
-__all__ = ["neighbourhood_svg", "label_width", "MAP_CSS", "FONT_SIZE"]
+__all__ = ["neighbourhood_svg", "label_width", "FONT_SIZE"]
 
-FONT_SIZE = 12  # user units; MAP_CSS sets the same size, the layout measures with it
+FONT_SIZE = 12  # user units; the theme's .term-map text rule sets the same size, the layout measures with it
 CHAR_WIDTH = 0.6  # estimated advance of an ordinary character, in ems
 WIDE_CHAR_WIDTH = 1.0  # East Asian wide and full-width characters
 BOLD_FACTOR = 1.1  # the centre label is semibold
@@ -42,9 +46,9 @@ CENTER_PAD_Y = 7.0
 EDGE_GAP = 2.0  # between an edge's end and the shape it points at
 ARROW_LENGTH = 8.0
 ARROW_HALF_WIDTH = 4.0
-MIN_RY = 90.0  # vertical radius of the ellipse
+MIN_RY = 100.0  # vertical radius of the ellipse
 MIN_RX = 140.0  # horizontal radius
-ROW_SPACING = 24.0  # least vertical distance between neighbouring labels on one side
+ROW_SPACING = 28.0  # least vertical distance between neighbouring labels on one side
 MARGIN = 8.0  # around the drawing, inside the viewBox
 ELLIPSIS = "\u2026"
 
@@ -52,38 +56,6 @@ KIND_WORDS = {"out": "linked from here", "in": "links here", "both": "links both
 
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
-MAP_CSS = """\
-/* term neighbourhood map (glossary_build/neighbourhood.py) */
-.term-map { display: block; max-width: 100%; height: auto; margin: 1.25rem auto; overflow: visible; }
-.term-map text { font-size: 12px; } /* the layout measures labels at this size */
-.term-map .map-edge line { fill: none; stroke: var(--muted); stroke-width: 1.5px; }
-.term-map .map-edge .map-arrow { fill: var(--muted); stroke: none; }
-.term-map .map-edge-related line { stroke: var(--accent); stroke-dasharray: 5 4; }
-.term-map .map-edge-related .map-arrow { fill: var(--accent); }
-.term-map .map-edge-out line, .term-map .map-edge-in line, .term-map .map-edge-both line { stroke-dasharray: none; }
-.term-map .map-dot { fill: var(--panel); stroke: var(--muted); stroke-width: 1.5px; }
-.term-map .map-node-related .map-dot { stroke: var(--accent); }
-.term-map .map-label { fill: var(--fg); paint-order: stroke; stroke: var(--bg); stroke-width: 3px; stroke-linejoin: round; }
-.term-map a .map-label { fill: var(--accent); }
-.term-map a { cursor: pointer; }
-.term-map a:hover .map-dot { fill: var(--accent); stroke: var(--accent); }
-.term-map a:hover .map-label { text-decoration: underline; }
-.term-map a:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
-.term-map a:focus-visible .map-dot { fill: var(--accent); stroke: var(--focus); stroke-width: 4px; }
-.term-map .map-center-box { fill: var(--accent); stroke: none; }
-.term-map .map-center-label { fill: var(--accent-fg); stroke: none; font-weight: 600; }
-.term-map .map-more { fill: var(--muted); stroke: none; font-style: italic; }
-@media (forced-colors: active) {
-  .term-map .map-edge line, .term-map .map-dot { stroke: CanvasText; }
-  .term-map .map-edge .map-arrow { fill: CanvasText; }
-  .term-map .map-dot { fill: Canvas; }
-  .term-map .map-label, .term-map .map-more { fill: CanvasText; stroke: Canvas; }
-  .term-map a .map-label { fill: LinkText; }
-  .term-map a:focus-visible .map-dot { stroke: Highlight; }
-  .term-map .map-center-box { fill: Highlight; }
-  .term-map .map-center-label { fill: HighlightText; stroke: none; }
-}
-"""
 
 
 def neighbourhood_svg(center: dict, links_to: list[dict], linked_from: list[dict], related: list[dict],
@@ -123,7 +95,7 @@ def neighbourhood_svg(center: dict, links_to: list[dict], linked_from: list[dict
         parts.append(_node_markup(node, place, root))
     parts.append(
         '<g class="map-center" aria-current="page">'
-        f'<title>{_esc(_node_title(center_title, _clean(center.get("summary")), ""))}</title>'
+        f'<title>{_esc(center_title)}</title>'
         f'<rect class="map-center-box" x="{_num(-layout.center_w / 2)}" y="{_num(-layout.center_h / 2)}"'
         f' width="{_num(layout.center_w)}" height="{_num(layout.center_h)}" rx="6"/>'
         f'<text class="map-label map-center-label" x="0" y="{_num(_baseline(0))}" text-anchor="middle">'
@@ -140,12 +112,11 @@ def neighbourhood_svg(center: dict, links_to: list[dict], linked_from: list[dict
 
 
 class _Node:
-    __slots__ = ("link", "title", "summary", "out", "into", "related")
+    __slots__ = ("link", "title", "out", "into", "related")
 
     def __init__(self, link: dict):
         self.link = link
         self.title = _clean(link.get("title")) or _clean(link.get("slug"))
-        self.summary = _clean(link.get("summary"))
         self.out = self.into = self.related = False
 
     @property
@@ -199,7 +170,7 @@ class _Layout:
         ry = MIN_RY
         if count >= 3:  # labels on one side, stacked near the top and bottom, must not touch
             ry = max(ry, ROW_SPACING / (math.cos(math.pi / count) - math.cos(3 * math.pi / count)))
-        rx = max(MIN_RX, ry * 1.5, self.center_w / 2 + NODE_RADIUS + 48)
+        rx = max(MIN_RX, ry * 1.4, self.center_w / 2 + NODE_RADIUS + 48)
         self.rx, self.ry = rx, ry
         boxes = [(-self.center_w / 2, -self.center_h / 2, self.center_w / 2, self.center_h / 2)]
         self.places = []
@@ -284,8 +255,8 @@ def _node_markup(node: _Node, place: _Place, root: str) -> str:
     direction = node.direction
     classes = ["map-node"] + ([f"map-node-{direction}"] if direction else []) + (["map-node-related"] if node.related else [])
     href = root + node.link["url"]
-    return (f'<a href="{_esc(href)}" class="{" ".join(classes)}">'
-            f'<title>{_esc(_node_title(node.title, node.summary, node.kind))}</title>'
+    return (f'<a href="{_esc(href)}" class="{" ".join(classes)}" data-term="{_esc(node.link["slug"])}">'
+            f'<title>{_esc(_node_title(node.title, node.kind))}</title>'
             f'<circle class="map-dot" cx="{_num(place.x)}" cy="{_num(place.y)}" r="{_num(NODE_RADIUS)}"/>'
             f'<text class="map-label" x="{_num(place.label_x)}" y="{_num(place.label_y)}"'
             f' text-anchor="{place.anchor}">{_esc(place.label)}</text></a>')
@@ -329,9 +300,9 @@ def _more_note(hidden: int) -> str:
     return f"and {hidden} more {'term' if hidden == 1 else 'terms'} not shown"
 
 
-def _node_title(title: str, summary: str, kind: str) -> str:
-    text = f"{title} ({kind})" if kind else title
-    return f"{text}: {summary}" if summary else text
+def _node_title(title: str, kind: str) -> str:
+    """The node's name and relation; its summary comes from the hover preview, not repeated here."""
+    return f"{title} ({kind})" if kind else title
 
 
 def _and(names: list[str]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import os
 import re
 import subprocess
@@ -12,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from glossary_build.neighbourhood import FONT_SIZE, MAP_CSS, neighbourhood_svg
+from glossary_build.neighbourhood import FONT_SIZE, neighbourhood_svg
+from glossary_build.render import theme_dir
+
+MAP_CSS = (theme_dir() / "assets" / "style.css").read_text(encoding="utf-8")
 
 SVG = "{http://www.w3.org/2000/svg}"
 REPO = Path(__file__).resolve().parent.parent
@@ -105,7 +109,8 @@ def test_every_neighbour_is_a_link_with_its_href_and_full_title():
             children = list(a)
             assert [child.tag for child in children] == [SVG + "title", SVG + "circle", SVG + "text"]
             assert children[0].text.startswith(item["title"] + " (")
-            assert children[0].text.endswith(": " + item["summary"])
+            assert children[0].text.endswith(")")  # the relation; the summary comes from the hover preview
+            assert a.get("data-term") == item["slug"]
             assert children[2].text == item["title"]
 
 
@@ -115,7 +120,7 @@ def test_center_is_not_a_link_and_is_marked_current():
     assert len(centers) == 1
     assert centers[0].get("aria-current") == "page"
     assert centers[0].find(f"{SVG}text").text == "Mixture of experts"
-    assert centers[0].find(f"{SVG}title").text == "Mixture of experts: Runs a few expert sub-networks per token."
+    assert centers[0].find(f"{SVG}title").text == "Mixture of experts"
     assert all(a.get("href") != "../../" + CENTER["url"] for a in anchors(root))
 
 
@@ -137,9 +142,9 @@ def test_a_term_in_several_lists_is_drawn_once_with_every_relation():
     assert nodes[1] == {"map-node", "map-node-out", "map-node-related"}
     assert nodes[2] == {"map-node", "map-node-both"}
     titles = [a.find(f"{SVG}title").text for a in anchors(root)]
-    assert titles[1].startswith("Router (linked from here, related):")
-    assert titles[2].startswith("Gating (links both ways):")
-    assert titles[4].startswith("LoRA (links here):")
+    assert titles[1] == "Router (linked from here, related)"
+    assert titles[2] == "Gating (links both ways)"
+    assert titles[4] == "LoRA (links here)"
 
 
 def test_arrowheads_show_direction():
@@ -219,10 +224,11 @@ def test_content_is_escaped_and_stays_text(hostile):
     tags = {element.tag for element in root.iter()}
     assert tags <= {SVG + t for t in ("svg", "title", "desc", "g", "line", "path", "a", "circle", "rect", "text")}
     a = anchors(root)[1]
-    assert a.find(f"{SVG}title").text == f"{expected} (linked from here): {expected}"
+    assert a.find(f"{SVG}title").text == f"{expected} (linked from here)"
+    assert a.get("data-term") == "neighbour"
     label = a.find(f"{SVG}text").text
     assert expected.startswith(label.rstrip("\u2026"))
-    assert root.find(f"{SVG}g[@class='map-center']/{SVG}title").text == f"{expected}: {expected}"
+    assert root.find(f"{SVG}g[@class='map-center']/{SVG}title").text == expected
     assert expected in root.find(f"{SVG}desc").text
     assert "<script" not in svg and "<img" not in svg and "<b>" not in svg
 
@@ -246,7 +252,7 @@ def test_no_styles_scripts_or_external_references():
 def test_coordinates_have_at_most_one_decimal():
     outgoing = [link(f"term-{i}", f"Term number {i}") for i in range(11)]
     svg = neighbourhood_svg(CENTER, outgoing, [], [])
-    numbers = re.findall(r'(?:x|y|x1|y1|x2|y2|cx|cy|r|rx|width|height)="([^"]*)"', svg)
+    numbers = re.findall(r' (?:x|y|x1|y1|x2|y2|cx|cy|r|rx|width|height)="([^"]*)"', svg)
     numbers += parse(svg).get("viewBox").split()
     numbers += [n for d in re.findall(r' d="([^"]*)"', svg) for n in re.findall(r"-?[\d.]+", d)]
     assert numbers
@@ -323,21 +329,24 @@ def test_labels_do_not_overlap_each_other_or_the_center(count):
             assert not overlap, (a, b)
 
 
-def test_neighbours_are_evenly_spaced_around_the_center():
-    import math
-
-    for count in (2, 5, 8, 12):
+def test_neighbours_are_evenly_spaced_on_an_ellipse_around_the_center():
+    for count in (3, 5, 8, 12):
         root = parse(neighbourhood_svg(CENTER, [link(f"t{i}") for i in range(count)], [], []))
-        circles = [(float(c.get("cx")), float(c.get("cy"))) for c in root.iter(SVG + "circle")]
-        xs = [x for x, _ in circles]
-        ys = [y for _, y in circles]
-        rx, ry = max(map(abs, xs)), max(map(abs, ys))
-        # on one ellipse around the middle, at angles 2π/count apart
-        angles = sorted(math.atan2(y / ry, x / rx) % (2 * math.pi) for x, y in circles) if count > 2 else None
-        if angles:
-            steps = [b - a for a, b in zip(angles, angles[1:])]
-            assert all(step == pytest.approx(2 * math.pi / count, abs=0.02) for step in steps)
-        assert sum(xs) == pytest.approx(0, abs=0.5 * count)
+        points = [(float(c.get("cx")), float(c.get("cy"))) for c in root.iter(SVG + "circle")]
+        # x²·p + y²·q = 1 for p = 1/rx², q = 1/ry²: solve with two points, check all
+        (x1, y1), (x2, y2) = points[0], next(pt for pt in points if abs(abs(pt[0]) - abs(points[0][0])) > 1)
+        det = x1 * x1 * y2 * y2 - x2 * x2 * y1 * y1
+        p, q = (y2 * y2 - y1 * y1) / det, (x1 * x1 - x2 * x2) / det
+        rx, ry = p ** -0.5, q ** -0.5
+        assert rx >= ry > 0
+        for x, y in points:
+            assert (x / rx) ** 2 + (y / ry) ** 2 == pytest.approx(1, abs=0.01)
+        angles = [math.atan2(y / ry, x / rx) % (2 * math.pi) for x, y in points]
+        steps = [(b - a) % (2 * math.pi) for a, b in zip(angles, angles[1:])]
+        assert steps == pytest.approx([2 * math.pi / count] * (count - 1), abs=0.01)  # clockwise, in order
+        # symmetric about the vertical axis: every node has a mirror image
+        mirrored = sorted((round(-x), round(y)) for x, y in points)
+        assert mirrored == sorted((round(x), round(y)) for x, y in points)
 
 
 # --- stylesheet -----------------------------------------------------------------------------------------
