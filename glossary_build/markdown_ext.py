@@ -9,6 +9,8 @@ headings, images or raw HTML (which Markdown has stashed out of the tree).
 
 from __future__ import annotations
 
+import bisect
+import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
 
@@ -51,6 +53,9 @@ SAFE_ATTRIBUTES = {
     "abbr": {"title"},
 }
 MACRO_MARKER = '<div class="glossary-macro-{}"></div>'
+PART_SEAM = "\n\n<!--glossary-part-->\n\n"
+PART_SPLIT = re.compile(r"\s*<!--glossary-part-->\s*")
+RISKY_IN_PARTS = re.compile(r"```|~~~|\[\^|<!--|^\s*<[a-zA-Z]", re.M)
 
 SAFE_SCHEMES = {"http", "https", "mailto"}
 
@@ -257,15 +262,17 @@ class BodyRenderer:
         self.term = term
         self.links.widget_ids = {}
         body = self._convert(term.body, term.body_line, block=True)
-        answers = [self._convert(f.answer, term.line("faqs", i, "a")) for i, f in enumerate(term.faqs)]
-        myths = [
-            (self._convert(m.myth, term.line("misconceptions", i, "myth")),
-             self._convert(m.reality, term.line("misconceptions", i, "reality")))
-            for i, m in enumerate(term.misconceptions)
-        ]
-        examples = [self._convert(e.text, term.line("examples", i, "text"), block=True)
-                    for i, e in enumerate(term.examples)]
-        takeaways = [self._convert(t, term.line("takeaways", i)) for i, t in enumerate(term.takeaways)]
+        parts = [(f.answer, term.line("faqs", i, "a"), False) for i, f in enumerate(term.faqs)]
+        for i, m in enumerate(term.misconceptions):
+            parts.append((m.myth, term.line("misconceptions", i, "myth"), False))
+            parts.append((m.reality, term.line("misconceptions", i, "reality"), False))
+        parts += [(e.text, term.line("examples", i, "text"), True) for i, e in enumerate(term.examples)]
+        parts += [(t, term.line("takeaways", i), False) for i, t in enumerate(term.takeaways)]
+        html = iter(self._convert_many(parts))
+        answers = [next(html) for _ in term.faqs]
+        myths = [(next(html), next(html)) for _ in term.misconceptions]
+        examples = [next(html) for _ in term.examples]
+        takeaways = [next(html) for _ in term.takeaways]
         calculators = []
         for position, name in enumerate(term.calculators):
             formula = self.links.registry.formulas.get(name)
@@ -281,6 +288,38 @@ class BodyRenderer:
                             dict(sorted(self.names.items())))
 
     def _convert(self, text: str, first_line: int, block: bool = False) -> str:
+        return self._convert_many([(text, first_line, block)], combine=False)[0]
+
+    def _convert_many(self, parts: list[tuple[str, int, bool]], combine: bool = True) -> list[str]:
+        """Markdown of several short texts as one document (much faster), split afterwards.
+
+        Texts that could reach across the seams (fences, footnotes, raw HTML blocks) are
+        converted one by one instead, as is anything that does not split back cleanly.
+        """
+        if combine and len(parts) > 1 and not any(RISKY_IN_PARTS.search(text) for text, _, _ in parts):
+            saved = (list(self.linked), dict(self.names), dict(self.links.widget_ids))
+            joined = PART_SEAM.join(text for text, _, _ in parts)
+            html, page = self._markdown(joined)
+            pieces = PART_SPLIT.split(html)
+            if len(pieces) == len(parts):
+                starts = [0]
+                for text, _, _ in parts[:-1]:
+                    starts.append(starts[-1] + len(text) + len(PART_SEAM))
+                for offset, message in _locate_offsets(joined, page.broken):
+                    index = bisect.bisect_right(starts, offset) - 1
+                    line = joined.count("\n", starts[index], offset) + parts[index][1]
+                    self.problems.append(Diagnostic(self.term.path, line, message))
+                return [self._finish(piece, page, block) for piece, (_, _, block) in zip(pieces, parts)]
+            self.linked, self.names, self.links.widget_ids = saved
+        results = []
+        for text, first_line, block in parts:
+            html, page = self._markdown(text)
+            for offset, message in _locate_offsets(text, page.broken):
+                self.problems.append(Diagnostic(self.term.path, first_line + text.count("\n", 0, offset), message))
+            results.append(self._finish(html, page, block))
+        return results
+
+    def _markdown(self, text: str):
         self.md.reset()
         page = self.links.page
         page.slug = self.term.slug
@@ -288,12 +327,13 @@ class BodyRenderer:
         html = self.md.convert(text)
         self.linked = page.linked
         self.names.update(page.names)
+        return html, page
+
+    def _finish(self, html: str, page: "_Page", block: bool) -> str:
         if not self.trust_html:
             html = sanitize(html)
         for number, widget in enumerate(page.widgets):
             html = html.replace(MACRO_MARKER.format(number), widget, 1)
-        for line, message in _locate(text, page.broken):
-            self.problems.append(Diagnostic(self.term.path, first_line + line - 1, message))
         if not block and html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
             return html[3:-4]  # a one-paragraph answer reads as inline text
         return html
@@ -315,8 +355,8 @@ def sanitize(html: str) -> str:
     )
 
 
-def _locate(text: str, found: list[tuple[str, str]]) -> list[tuple[int, str]]:
-    """Lines (1-based in text) of each raw snippet, searched in document order."""
+def _locate_offsets(text: str, found: list[tuple[str, str]]) -> list[tuple[int, str]]:
+    """Where (character offset) each raw snippet is, searched in document order."""
     located = []
     cursor = 0
     for raw, message in found:
@@ -325,5 +365,5 @@ def _locate(text: str, found: list[tuple[str, str]]) -> list[tuple[int, str]]:
             at = max(text.find(raw), 0)
         else:
             cursor = at + len(raw)
-        located.append((text.count("\n", 0, at) + 1, message))
+        located.append((at, message))
     return located
