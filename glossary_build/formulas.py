@@ -42,7 +42,7 @@ ARCHITECTURE = [
     Input("mlp", "Feed-forward block", default="gated", choices=(
         ("gated", "gated, 3 matrices (SwiGLU)"), ("classic", "classic, 2 matrices (GELU)"))),
     Input("embeddings", "Output layer", default="untied", choices=(
-        ("untied", "separate from the input embeddings"), ("tied", "tied to the input embeddings"))),
+        ("untied", "its own weights"), ("tied", "tied to the embeddings"))),
     Input("bias", "Biases in linear layers", default="none", choices=(
         ("none", "none"), ("qkv", "query/key/value only"), ("all", "all linear layers"))),
     Input("norm", "Normalisation", default="rmsnorm", choices=(

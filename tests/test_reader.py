@@ -176,7 +176,7 @@ def search(page, query: str) -> list[dict]:
         id: option.id,
         title: option.querySelector('.result-title').textContent,
         alias: (option.querySelector('.result-alias') || {textContent: null}).textContent,
-        href: option.querySelector('a').href,
+        href: option.dataset.href,
         marks: Array.from(option.querySelectorAll('.result-title mark, .result-alias mark'), m => m.textContent),
         selected: option.getAttribute('aria-selected'),
     }))""")
@@ -275,6 +275,11 @@ def test_search_keyboard_slash_arrows_enter_and_escape(open_tab, site):
     expect(page).to_have_url(results[1]["href"])
     expect(page.locator("h1")).to_have_text(results[1]["title"])
 
+    # a click on a result opens it too
+    results = search(page, "token")
+    options.nth(2).click()
+    expect(page).to_have_url(results[2]["href"])
+
     # Escape closes the list
     goto(page, site["out"], MOE)
     page.keyboard.press("/")
@@ -302,6 +307,7 @@ def test_result_text_is_inserted_as_text(open_tab, hostile_site):
     assert listing.locator("img").count() == 0
     assert listing.locator("b").count() == 0
     assert page.locator("img").count() == 0
+    assert page.evaluate("typeof window.__pwned") == "undefined"
 
     # the preview card takes the same data: still text
     page.locator("#search-input").blur()

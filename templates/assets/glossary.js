@@ -25,8 +25,10 @@
       index.summaries = list;
       index.prepared.forEach(function (entry, i) { entry.summary = fold(list[i]); });
       notify();
+      refreshers.forEach(function (refresh) { refresh(); });
     }
   };
+  var refreshers = []; // open result lists redraw when the summaries arrive
 
   function notify() {
     var callbacks = waiting;
@@ -190,9 +192,11 @@
         var option = document.createElement("li");
         option.id = box.id + "-option-" + k;
         option.setAttribute("role", "option");
-        var link = document.createElement("a");
-        link.href = termUrl(term[0]);
-        link.tabIndex = -1;
+        // an option holds text only (a link inside would be a control within a control);
+        // the option itself navigates on click, the box on Enter
+        var link = document.createElement("span");
+        link.className = "result";
+        option.dataset.href = termUrl(term[0]);
         var title = document.createElement("span");
         title.className = "result-title";
         title.appendChild(marked(term[1], hit.tokens));
@@ -213,6 +217,7 @@
         }
         option.appendChild(link);
         option.addEventListener("mousedown", function (event) { event.preventDefault(); });
+        option.addEventListener("click", function () { window.location.href = option.dataset.href; });
         list.appendChild(option);
       });
       if (!results.length) {
@@ -227,6 +232,7 @@
       highlight(results.length ? 0 : -1);
     }
 
+    refreshers.push(function () { if (!list.hidden) render(); });
     input.addEventListener("focus", function () { load(render); });
     input.addEventListener("input", function () { load(render); });
     input.addEventListener("blur", function () { setTimeout(close, 150); });
@@ -322,7 +328,7 @@
       card.setAttribute("role", "tooltip");
       card.addEventListener("mouseenter", function () { clearTimeout(closing); });
       card.addEventListener("mouseleave", function () { later(); });
-      document.body.appendChild(card);
+      (document.querySelector("main") || document.body).appendChild(card); // inside a landmark
     }
     if (owner && owner !== link) owner.removeAttribute("aria-describedby");
     owner = link;
