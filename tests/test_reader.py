@@ -566,3 +566,14 @@ def test_term_map_links_lead_to_term_pages(open_tab, site):
     target = node.evaluate("a => new URL(a.getAttribute('href') || a.getAttribute('xlink:href'), document.baseURI).href")
     node.click()
     expect(page).to_have_url(target)
+
+
+def test_print_hides_the_search_box_and_shows_link_addresses(open_tab, site):
+    page = open_tab().page
+    goto(page, site["out"], MOE)
+    page.emulate_media(media="print")
+    expect(page.locator(".site-search")).to_be_hidden()
+    expect(page.locator(".pager")).to_be_hidden()
+    source = page.locator(".sources a").first
+    after = source.evaluate("a => getComputedStyle(a, '::after').content")
+    assert source.get_attribute("href") in after
