@@ -16,7 +16,8 @@ from pathlib import Path
 from .config import Config
 from .diagnostics import WARNING, BuildFailed, Diagnostic, display_path, errors_in
 from .formulakit import Registry, load_formulas
-from .incremental import BuildCache, fingerprint, load_cache, reusable_pages, save_cache
+from .incremental import (BuildCache, fingerprint, input_files, load_cache, reusable_pages, save_cache,
+                          unchanged_build)
 from .jsgen import CompileError, compile_formulas
 from .links import Autolinker, autolink_names, backlinks, build_name_index, resolve_related
 from .markdown_ext import BodyRenderer, LinkTarget
@@ -168,6 +169,12 @@ def build(config: Config, strict: bool = False, config_problems: list[Diagnostic
     build ignores it. The result is byte-identical either way.
     """
     started = time.perf_counter()
+    if incremental:
+        unchanged = unchanged_build(config, strict)
+        if unchanged:
+            return BuildResult(terms=unchanged.terms, files=unchanged.files, written=0, reused=unchanged.files,
+                               seconds=time.perf_counter() - started, diagnostics=unchanged.diagnostics)
+    inputs = input_files(config)  # before reading: an edit during the build is seen by the next one
     site = SiteRenderer()
     cache = load_cache(config) if incremental else BuildCache()
     result = check(config, strict, config_problems, site, cache, progress)
@@ -178,6 +185,9 @@ def build(config: Config, strict: bool = False, config_problems: list[Diagnostic
     cache.pages = {path: {"key": rendered.keys[path], "size": size, "mtime": mtime}
                    for path, (size, mtime) in stats.items()}
     cache.out = str(Path(os.path.abspath(config.out_dir)))
+    cache.inputs = inputs
+    cache.terms = len(result.glossary.terms)
+    cache.diagnostics = [[d.path, d.line, d.message, d.severity] for d in result.diagnostics]
     save_cache(config, cache)  # a clean build leaves a fresh cache for the next one
     return BuildResult(
         terms=len(result.glossary.terms),

@@ -24,15 +24,21 @@ import json
 import os
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from . import __version__, formats, formulas
 from .config import Config
-from .links import Autolinker
-from .markdown_ext import RenderedTerm
-from .model import Term
-from .render import theme_dir
+from .diagnostics import Diagnostic
+from .source import term_files
+from .theme import theme_dir
+
+if TYPE_CHECKING:  # the fast path for an unchanged project must not import the renderers
+    from .markdown_ext import RenderedTerm
+    from .model import Term
 
 CACHE_DIR = ".glossary-cache"
 CACHE_FILE = "build.json"
+STATE_FILE = "state.json"  # small: enough to tell that nothing changed, without the rendered bodies
 FORMAT = 1
 
 
@@ -67,11 +73,16 @@ class BuildCache:
     bodies: dict[str, dict] = dataclasses.field(default_factory=dict)  # slug -> {key, targets, rendered}
     pages: dict[str, dict] = dataclasses.field(default_factory=dict)  # output path -> {key, size, mtime}
     out: str = ""  # the output folder the pages were written to
+    inputs: dict[str, list] = dataclasses.field(default_factory=dict)  # source file -> [size, mtime] at that build
+    diagnostics: list[list] = dataclasses.field(default_factory=list)  # warnings of that build
+    terms: int = 0
 
     # -- bodies ---------------------------------------------------------------
 
     def start(self, fingerprint: str, names: dict[str, str]) -> "BodyPlan":
         """Compare this build's names with the last one's; forget everything on a new fingerprint."""
+        from .links import Autolinker
+
         if fingerprint != self.fingerprint:
             self.fingerprint, self.bodies, self.pages, self.names = fingerprint, {}, {}, {}
         changed = {n for n in set(self.names) | set(names) if self.names.get(n) != names.get(n)}
@@ -101,6 +112,8 @@ class BodyPlan:
                 return None
         if self.new_names and any(self.new_names.find(text) for text in texts_of(term)):
             return None
+        from .markdown_ext import RenderedTerm
+
         return RenderedTerm(**{**rendered, "problems": []})
 
     def remember(self, term: Term, rendered: RenderedTerm, targets: dict) -> None:
@@ -120,19 +133,30 @@ def cache_path(config: Config) -> Path:
     return config.root / CACHE_DIR / CACHE_FILE
 
 
+SMALL_FIELDS = ("fingerprint", "pages", "out", "inputs", "diagnostics", "terms")
+
+
+def _read(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("format") == FORMAT else None
+
+
 def load_cache(config: Config) -> BuildCache:
     """The cache of the last build, or an empty one when it is missing, old or unreadable."""
+    state, bodies = _read(cache_path(config).with_name(STATE_FILE)), _read(cache_path(config))
+    if state is None or bodies is None or state.get("fingerprint") != bodies.get("fingerprint"):
+        return BuildCache()
     try:
-        data = json.loads(cache_path(config).read_text(encoding="utf-8"))
-        if data.get("format") != FORMAT:
-            return BuildCache()
-        data.pop("format")
-        cache = BuildCache(**data)
+        cache = BuildCache(names=bodies["names"], bodies=bodies["bodies"],
+                           **{name: state[name] for name in SMALL_FIELDS})
         for entry in cache.bodies.values():
             rendered = entry["rendered"]
             rendered["misconceptions"] = [tuple(pair) for pair in rendered["misconceptions"]]
         return cache
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except (TypeError, KeyError, AttributeError):
         return BuildCache()
 
 
@@ -142,12 +166,54 @@ def save_cache(config: Config, cache: BuildCache) -> None:
     try:
         path.parent.mkdir(exist_ok=True)
         (path.parent / ".gitignore").write_text("*\n", encoding="utf-8")
-        temporary = path.with_suffix(".tmp")
-        data = {"format": FORMAT, **{f.name: getattr(cache, f.name) for f in dataclasses.fields(cache)}}
-        temporary.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(temporary, path)
+        state = {"format": FORMAT, **{name: getattr(cache, name) for name in SMALL_FIELDS}}
+        bodies = {"format": FORMAT, "fingerprint": cache.fingerprint, "names": cache.names, "bodies": cache.bodies}
+        for target, data in ((path, bodies), (path.with_name(STATE_FILE), state)):
+            temporary = target.with_suffix(".tmp")
+            temporary.write_text(json.dumps(data), encoding="utf-8")
+            os.replace(temporary, target)
     except OSError:
         pass
+
+
+def input_files(config: Config) -> dict[str, list]:
+    """Every source file a build reads, with its size and modification time."""
+    files = {}
+    for path in [*term_files(config.terms_dir), config.content_dir / "presets.yaml", config.config_file,
+                 config.root / "formulas.py"]:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        files[str(path)] = [stat.st_size, stat.st_mtime_ns]
+    return files
+
+
+@dataclasses.dataclass
+class Unchanged:
+    """What a build that found nothing to do reports."""
+
+    terms: int
+    files: int
+    diagnostics: list[Diagnostic]
+
+
+def unchanged_build(config: Config, strict: bool = False) -> Unchanged | None:
+    """When no source, setting or theme file changed and the site is as we left it, say so.
+
+    This is the no-op rebuild: it reads file sizes and times, not files, and imports
+    no renderer. Anything unexpected returns None, and the caller builds for real.
+    """
+    state = _read(cache_path(config).with_name(STATE_FILE))
+    if not state or state.get("inputs") != input_files(config) or state.get("fingerprint") != fingerprint(config):
+        return None
+    diagnostics = [Diagnostic(path, line, message, severity) for path, line, message, severity in state["diagnostics"]]
+    if strict and diagnostics:
+        return None
+    cache = BuildCache(**{name: state[name] for name in SMALL_FIELDS})
+    if len(reusable_pages(cache, config.out_dir)) != len(cache.pages) or not cache.pages:
+        return None
+    return Unchanged(state["terms"], len(cache.pages), diagnostics)
 
 
 def reusable_pages(cache: BuildCache, out_dir: Path) -> dict[str, str]:

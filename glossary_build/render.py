@@ -29,22 +29,10 @@ from .neighbourhood import neighbourhood_svg
 from .presets import Preset
 from .search import search_files
 from .source import slugify
+from .theme import theme_dir
 
 WORDS_PER_MINUTE = 220
 LETTERS = [chr(c) for c in range(ord("A"), ord("Z") + 1)] + ["#"]
-THEME_CANDIDATES = (
-    Path(__file__).parent / "templates",  # installed: the theme ships inside the package
-    Path(__file__).parent.parent / "templates",  # a source checkout
-)
-
-
-def theme_dir() -> Path:
-    for candidate in THEME_CANDIDATES:
-        if (candidate / "base.html").is_file():
-            return candidate
-    raise FileNotFoundError("the default theme (templates/base.html) is missing from the installation")
-
-
 @dataclass(frozen=True)
 class Category:
     name: str

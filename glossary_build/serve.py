@@ -258,7 +258,7 @@ class Watcher:
                 watcher.last_event = time.monotonic()
                 watcher.pending.set()
 
-        from .render import theme_dir
+        from .theme import theme_dir
 
         self.root = config.root.resolve()
         self.observer = Observer()

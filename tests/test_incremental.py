@@ -96,8 +96,32 @@ def test_cache_is_safe_to_delete_or_corrupt(tmp_path):
     run_build(root)
     before = tree_bytes(root / "site")
     (root / ".glossary-cache/build.json").write_text("{not json")
+    (root / ".glossary-cache/state.json").write_text("[]")
     assert run_build(root).reused == 0
     shutil.rmtree(root / ".glossary-cache")
     run_build(root)
     assert tree_bytes(root / "site") == before
     assert (root / ".glossary-cache/.gitignore").read_text() == "*\n"
+
+
+def test_nothing_changed_is_reported_without_rendering(tmp_path, monkeypatch):
+    root = write_project(tmp_path / "project", START)
+    first = run_build(root)
+    from glossary_build import build as build_module
+
+    monkeypatch.setattr(build_module, "load_terms", lambda *a: pytest.fail("read the terms of an unchanged project"))
+    again = run_build(root)
+    assert (again.written, again.reused, again.terms) == (0, first.files, 4)
+    assert again.diagnostics == first.diagnostics  # the warnings are reported again
+    monkeypatch.undo()
+    (root / "content/terms/weight.md").touch()  # a save, even without a change, is looked at
+    assert run_build(root).written == 0
+
+
+def test_strict_with_warnings_never_takes_the_shortcut(tmp_path):
+    from glossary_build.diagnostics import BuildFailed
+
+    root = write_project(tmp_path / "project", START)
+    run_build(root)
+    with pytest.raises(BuildFailed):
+        run_build(root, strict=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from glossary_build.neighbourhood import FONT_SIZE, neighbourhood_svg
-from glossary_build.render import theme_dir
+from glossary_build.theme import theme_dir
 
 MAP_CSS = (theme_dir() / "assets" / "style.css").read_text(encoding="utf-8")
 
