@@ -21,6 +21,7 @@ from .incremental import (BuildCache, fingerprint, input_files, load_cache, reus
 from .jsgen import CompileError, compile_formulas
 from .links import Autolinker, autolink_names, backlinks, build_name_index, resolve_related
 from .markdown_ext import BodyRenderer, LinkTarget
+from . import parallel
 from .output import write_site
 from .presets import Preset, load_presets
 from .render import Glossary, SiteRenderer, group_categories, sort_key, term_url
@@ -69,7 +70,7 @@ def _no_progress(items, label):
 
 
 def load_glossary(config: Config, site: SiteRenderer | None = None, cache: BuildCache | None = None,
-                  progress=_no_progress) -> CheckResult:
+                  progress=_no_progress, workers: int = 1) -> CheckResult:
     """Every stage up to rendering pages; returns the glossary and every problem found.
 
     With a cache, term bodies that this build would render exactly as before are reused.
@@ -110,12 +111,19 @@ def load_glossary(config: Config, site: SiteRenderer | None = None, cache: Build
     )
     plan = cache.start(fingerprint(config), dict(autolinker_names)) if cache is not None else None
     rendered = {}
-    for term in progress(published, "Rendering terms"):
+    for term in published:
         reused = plan.reuse(term, index.lookup, targets) if plan else None
-        rendered[term.slug] = reused or renderer.render_term(term)
-        if plan and not reused:
-            plan.remember(term, rendered[term.slug], targets)
-        problems += rendered[term.slug].problems
+        if reused:
+            rendered[term.slug] = reused
+    pending = [term for term in published if term.slug not in rendered]
+    fresh = parallel.run(lambda i: renderer.render_term(pending[i]), len(pending), workers, progress)
+    for term, result in zip(pending, fresh):
+        rendered[term.slug] = result
+        if plan:
+            plan.remember(term, result, targets)
+    rendered = {term.slug: rendered[term.slug] for term in published}  # index order, whoever rendered it
+    for result in rendered.values():
+        problems += result.problems
     referenced_by = backlinks({slug: r.links for slug, r in rendered.items()})
     problems += writing_warnings(published, config)
     if len(published) > 1:
@@ -152,9 +160,10 @@ def writing_warnings(terms: list[Term], config: Config) -> list[Diagnostic]:
 
 
 def check(config: Config, strict: bool = False, config_problems: list[Diagnostic] = (),
-          site: SiteRenderer | None = None, cache: BuildCache | None = None, progress=_no_progress) -> CheckResult:
+          site: SiteRenderer | None = None, cache: BuildCache | None = None, progress=_no_progress,
+          workers: int = 1) -> CheckResult:
     """Everything but writing; the glossary is None when the problems must stop a build."""
-    result = load_glossary(config, site, cache, progress)
+    result = load_glossary(config, site, cache, progress, workers)
     result.diagnostics = sorted(set(result.diagnostics) | set(config_problems))
     if errors_in(result.diagnostics, strict):
         result.glossary = None
@@ -162,7 +171,7 @@ def check(config: Config, strict: bool = False, config_problems: list[Diagnostic
 
 
 def build(config: Config, strict: bool = False, config_problems: list[Diagnostic] = (),
-          incremental: bool = True, progress=_no_progress) -> BuildResult:
+          incremental: bool = True, progress=_no_progress, workers: int | None = None) -> BuildResult:
     """Render the whole site in memory, then publish it at once; raise BuildFailed on errors.
 
     Incremental builds reuse what the cache in .glossary-cache/ proves unchanged; a clean
@@ -177,10 +186,11 @@ def build(config: Config, strict: bool = False, config_problems: list[Diagnostic
     inputs = input_files(config)  # before reading: an edit during the build is seen by the next one
     site = SiteRenderer()
     cache = load_cache(config) if incremental else BuildCache()
-    result = check(config, strict, config_problems, site, cache, progress)
+    workers = parallel.default_workers() if workers is None else workers
+    result = check(config, strict, config_problems, site, cache, progress, workers)
     if result.glossary is None:
         raise BuildFailed(result.diagnostics)
-    rendered = site.render_site(result.glossary, reusable_pages(cache, config.out_dir))
+    rendered = site.render_site(result.glossary, reusable_pages(cache, config.out_dir), workers)
     stats = write_site(rendered.files, config.out_dir, config.root, config.content_dir, reuse=rendered.reused)
     cache.pages = {path: {"key": rendered.keys[path], "size": size, "mtime": mtime}
                    for path, (size, mtime) in stats.items()}

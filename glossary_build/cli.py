@@ -30,13 +30,13 @@ def _load_config(src: Path, out: Path | None = None, base_url: str | None = None
 
 def _progress_bar(items, label):
     """A progress bar on a terminal for long builds; nothing in logs and pipes."""
-    if len(items) < 300 or not sys.stderr.isatty():
+    if not sys.stderr.isatty() or (hasattr(items, "__len__") and len(items) < 300):
         return items
     return _with_bar(items, label)
 
 
 def _with_bar(items, label):
-    with click.progressbar(items, label=label, file=sys.stderr) as bar:
+    with click.progressbar(items, label=label, file=sys.stderr, length=getattr(items, "__len__", lambda: None)()) as bar:
         yield from bar
 
 

@@ -16,10 +16,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlparse
 
 import jinja2
 
+from . import parallel
 from .config import Config
 from .formulakit import Formula, evaluate_formatted
 from .macros import Macro
@@ -124,17 +126,25 @@ class SiteRenderer:
         context = calculator_context(macro.formula, macro.values, element_id, presets)
         return self.env.get_template("_calculator.html").render(calc=context)
 
-    def render_site(self, glossary: Glossary, previous: dict[str, str] | None = None) -> "RenderedSite":
+    def render_site(self, glossary: Glossary, previous: dict[str, str] | None = None,
+                    workers: int = 1) -> "RenderedSite":
         """Every output file; a page whose inputs hash as in ``previous`` is not rendered again."""
         previous = previous or {}
         result = RenderedSite()
-        for path, template, context in page_jobs(glossary):
+        jobs = page_jobs(glossary)
+
+        def render_job(i: int) -> tuple[str, bytes | None]:
+            path, template, make_context = jobs[i]
+            context = make_context()
             key = hashlib.sha256(f"{template}\0{context!r}".encode()).hexdigest()
+            return key, None if previous.get(path) == key else self.render(template, **context)
+
+        for (path, _, _), (key, data) in zip(jobs, parallel.run(render_job, len(jobs), workers)):
             result.keys[path] = key
-            if previous.get(path) == key:
+            if data is None:
                 result.reused.add(path)
             else:
-                result.files[path] = self.render(template, **context)
+                result.files[path] = data
         for path, data in static_files(glossary).items():
             result.keys[path] = hashlib.sha256(data).hexdigest()
             if previous.get(path) == result.keys[path]:
@@ -155,37 +165,42 @@ class RenderedSite:
         return sorted(self.keys)
 
 
-def page_jobs(glossary: Glossary) -> list[tuple[str, str, dict]]:
-    """(output path, template, context) for every page; pure data, cheap to build and to hash."""
+def page_jobs(glossary: Glossary) -> list[tuple[str, str, Callable[[], dict]]]:
+    """(output path, template, context maker) for every page.
+
+    Contexts are plain data, made when the page is rendered (by whichever process
+    renders it) and hashed to tell whether the page changed.
+    """
     config = glossary.config
     site = site_context(config)
     links = {slug: link_context(term) for slug, term in glossary.terms.items()}
     order = list(glossary.terms)
-    jobs = [
-        (term_url(slug), "term.html",
-         {"site": site, "root": "../../", "page": term_context(glossary, slug, links, order, position)})
-        for position, slug in enumerate(order)
-    ]
-    jobs.append(("index.html", "index.html", {"site": site, "root": "", "page": index_context(glossary, links)}))
-    jobs.append(("categories/index.html", "categories.html", {
+
+    def term_page(slug: str, position: int) -> Callable[[], dict]:
+        return lambda: {"site": site, "root": "../../", "page": term_context(glossary, slug, links, order, position)}
+
+    jobs: list = [(term_url(slug), "term.html", term_page(slug, position)) for position, slug in enumerate(order)]
+    rest = []
+    rest.append(("index.html", "index.html", {"site": site, "root": "", "page": index_context(glossary, links)}))
+    rest.append(("categories/index.html", "categories.html", {
         "site": site, "root": "../",
         "page": page_context(config, "categories/index.html", "Categories", f"All categories of {config.title}.",
                              categories=[(c, len(c.slugs)) for c in glossary.categories]),
     }))
     for category in glossary.categories:
-        jobs.append((category.url, "category.html", {
+        rest.append((category.url, "category.html", {
             "site": site, "root": "../../",
             "page": page_context(config, category.url, category.name,
                                  f"{category.name}: {len(category.slugs)} terms in {config.title}.",
                                  category=category, terms=[links[s] for s in category.slugs]),
         }))
-    jobs.append(("404.html", "404.html", {
+    rest.append(("404.html", "404.html", {
         "site": site, "root": site_root_path(config),
         "page": page_context(config, "404.html", "Page not found", "This page does not exist."),
     }))
-    jobs.append(("sitemap.xml", "sitemap.xml", {"urls": sitemap_urls(glossary)}))
-    jobs.append(("robots.txt", "robots.txt", {"base_url": config.base_url}))
-    return jobs
+    rest.append(("sitemap.xml", "sitemap.xml", {"urls": sitemap_urls(glossary)}))
+    rest.append(("robots.txt", "robots.txt", {"base_url": config.base_url}))
+    return jobs + [(path, template, (lambda context=context: context)) for path, template, context in rest]
 
 
 def static_files(glossary: Glossary) -> dict[str, bytes]:

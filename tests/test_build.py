@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import os
 import subprocess
 import sys
@@ -285,3 +286,22 @@ def test_long_summaries_and_sources_without_url_are_warnings(make_site):
     ]
     make_site({"glossary.yaml": "summary_length: 200\n"})
     assert [m for m in messages(run_check(root)) if "summary" in m] == []
+
+
+def test_parallel_build_equals_single_process_build(tmp_path, monkeypatch):
+    from glossary_build import parallel
+    from glossary_build.build import build
+    from glossary_build.config import load_config
+
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 2)  # spread even this small glossary over processes
+    shipped = Path(__file__).resolve().parent.parent
+    trees = {}
+    for workers in (1, 2):
+        project = tmp_path / f"w{workers}"
+        shutil.copytree(shipped / "content", project / "content")
+        shutil.copy(shipped / "glossary.yaml", project / "glossary.yaml")
+        config, _ = load_config(project)
+        result = build(config, incremental=False, workers=workers)
+        assert result.written == result.files
+        trees[workers] = tree_bytes(project / "site")
+    assert trees[1] == trees[2]
