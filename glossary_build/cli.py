@@ -40,6 +40,16 @@ def _with_bar(items, label):
         yield from bar
 
 
+def _stop_cleanly_on_sigterm() -> None:
+    """SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so a half-written site is removed."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def _report(diagnostics) -> None:
     for diagnostic in diagnostics:
         click.echo(diagnostic.format(), err=True)
@@ -87,6 +97,7 @@ def build(src: Path, out: Path | None, strict: bool, drafts: bool, base_url: str
     from .output import OutputError
 
     config, problems = _load_config(src, out, base_url, drafts)
+    _stop_cleanly_on_sigterm()
     try:
         result = run_build(config, strict=strict, config_problems=problems, incremental=not clean,
                            progress=_progress_bar if not quiet else (lambda items, label: items))
@@ -97,6 +108,13 @@ def build(src: Path, out: Path | None, strict: bool, drafts: bool, base_url: str
         ) from None
     except OutputError as refused:
         raise click.ClickException(str(refused)) from None
+    except KeyboardInterrupt:
+        raise click.ClickException(
+            f"interrupted; {display_path(config.out_dir)} is as it was before this build") from None
+    except OSError as error:  # a full disk, a read-only folder: the old site is still in place
+        raise click.ClickException(
+            f"cannot write the site ({error.strerror}: {error.filename or config.out_dir}); "
+            f"{display_path(config.out_dir)} is as it was before this build") from None
     if quiet:
         return
     _report(result.diagnostics)

@@ -49,6 +49,14 @@ def check_output_dir(out_dir: Path, project_root: Path, content_dir: Path) -> No
             )
 
 
+def remove_leftovers(out: Path) -> None:
+    """Folders an earlier build of ours left when it was killed (kill -9, power cut) mid-write."""
+    for prefix in (f".{out.name}.building-", f".{out.name}.old-"):
+        for leftover in out.parent.glob(prefix + "*"):
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
 def safe_relative(path: str) -> PurePosixPath:
     """An output path must stay inside the output folder."""
     relative = PurePosixPath(path)
@@ -67,6 +75,7 @@ def write_site(files: dict[str, bytes], out_dir: Path, project_root: Path, conte
     check_output_dir(out_dir, project_root, content_dir)
     out = Path(os.path.abspath(out_dir))
     out.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     try:
         for path in sorted(files):

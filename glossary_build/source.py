@@ -17,6 +17,8 @@ from .yamldata import parse_yaml
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FENCE = "---"
+MAX_FILE_BYTES = 1_000_000  # a term file larger than this is a mistake (a pasted dump), not a term
+MAX_FRONT_MATTER_LINES = 2_000
 
 
 def slugify(text: str) -> str:
@@ -25,14 +27,10 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
-def is_term_file(path: Path) -> bool:
-    """Term files end in .md; editor leftovers (.#x.md, x.md~, .x.md.swp, ._x.md) do not count."""
-    name = path.name
-    return name.endswith(".md") and not name.startswith((".", "#", "~")) and path.is_file()
-
-
 def decode(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
     """UTF-8 with or without BOM; CRLF and lone CR become LF so output never depends on them."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, [Diagnostic(path, 1, "the file is UTF-16; save it as UTF-8")]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -76,6 +74,10 @@ def parse_term(text: str, slug: str, path: str) -> tuple[Term | None, list[Diagn
         report(1, split)
         return None, problems
     front, body, body_line = split
+    if front.count("\n") >= MAX_FRONT_MATTER_LINES:
+        report(1, f"front matter is {front.count(chr(10)) + 1:,} lines long; at most {MAX_FRONT_MATTER_LINES:,} "
+                  "are allowed (is the closing '---' in the right place?)")
+        return None, problems
     parsed = parse_yaml(front, first_line=2)
     for line, message in parsed.errors:
         report(line, message)
@@ -120,15 +122,40 @@ def term_files(terms_dir: Path) -> list[Path]:
     """The term files of a folder in a stable order, whatever the file system lists first."""
     if not terms_dir.is_dir():
         return []
-    return sorted((p for p in terms_dir.iterdir() if is_term_file(p)), key=lambda p: p.name)
+    return sorted((p for p in terms_dir.iterdir() if p.name.endswith(".md") and _listed(p)), key=lambda p: p.name)
+
+
+def _listed(path: Path) -> bool:
+    """Term files, and symlinks named like them (load_term judges those); not editor leftovers."""
+    return not path.name.startswith((".", "#", "~")) and (path.is_symlink() or path.is_file())
+
+
+def symlink_problem(file: Path) -> str | None:
+    """A symlinked term file must lead to a file inside the content folder."""
+    if not file.is_symlink():
+        return None
+    try:
+        target = file.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return "broken or looping symlink; point it at a file in the content folder or remove it"
+    if not target.is_relative_to(file.parent.parent.resolve()) or not target.is_file():
+        return f"symlink leads outside the content folder (to {target}); copy the file in instead"
+    return None
 
 
 def load_term(file: Path) -> tuple[Term | None, list[Diagnostic]]:
     path = display_path(file)
+    problem = symlink_problem(file)
+    if problem:
+        return None, [Diagnostic(path, 1, problem)]
     try:
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, [Diagnostic(path, 1, f"the file is {size:,} bytes; a term file may be at most "
+                                              f"{MAX_FILE_BYTES:,} (split it, or move data elsewhere)")]
         data = file.read_bytes()
     except OSError as exc:
-        return None, [Diagnostic(path, 0, f"cannot read: {exc.strerror}")]
+        return None, [Diagnostic(path, 1, f"cannot read: {exc.strerror}")]
     text, problems = decode(data, path)
     if text is None:
         return None, problems

@@ -22,9 +22,9 @@ def test_build_writes_the_site_and_prints_a_summary(make_site):
     root = make_site(GOOD)
     result = invoke("build")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("Built 2 terms into site/: 14 files written, 0 unchanged, 0 errors, 0 warnings, ")
+    assert result.stdout.startswith("Built 2 terms into site/: 15 files written, 0 unchanged, 0 errors, 0 warnings, ")
     again = invoke("build")
-    assert again.stdout.startswith("Built 2 terms into site/: 0 files written, 14 unchanged, 0 errors, 0 warnings, ")
+    assert again.stdout.startswith("Built 2 terms into site/: 0 files written, 15 unchanged, 0 errors, 0 warnings, ")
     assert (root / "site" / "terms" / "alpha" / "index.html").is_file()
 
 
