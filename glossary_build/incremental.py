@@ -33,6 +33,7 @@ from .source import term_files
 from .theme import theme_dir
 
 if TYPE_CHECKING:  # the fast path for an unchanged project must not import the renderers
+    from .links import Autolinker
     from .markdown_ext import RenderedTerm
     from .model import Term
 

@@ -24,30 +24,17 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from browsing import expect, launch, require_browser, tabs
 from conftest import REPO
 
 from glossary_build.build import build
 from glossary_build.config import load_config
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-IN_CI = bool(os.environ.get("CI"))
+
 AXE = Path(os.environ.get("AXE_CORE_JS") or REPO / "node_modules" / "axe-core" / "axe.min.js")
-
-try:
-    from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    MISSING = "playwright is not installed (pip install playwright)"
-else:
-    MISSING = None if Path(CHROMIUM).is_file() else f"chromium not found (looked for 'chromium' on PATH and {CHROMIUM})"
-if not MISSING and not AXE.is_file():
-    MISSING = (f"axe-core not found at {AXE} (set AXE_CORE_JS, or run "
-               "`npm install --no-save --no-package-lock axe-core@4` in the repository)")
-
-if MISSING and not IN_CI:
-    pytest.skip(f"accessibility tests need a browser and axe-core: {MISSING}", allow_module_level=True)
+MISSING = require_browser("accessibility tests", None if AXE.is_file() else (
+    f"axe-core not found at {AXE} (set AXE_CORE_JS, or run "
+    "`npm install --no-save --no-package-lock axe-core@4` in the repository)"))
 
 SCHEMES = ["light", "dark"]
 CALCULATOR_TERM = "lora"
@@ -119,50 +106,12 @@ def server(site):
 
 @pytest.fixture(scope="module")
 def browser():
-    if MISSING:  # only reached with CI set: fail loudly instead of skipping
-        pytest.fail(f"CI is set but the accessibility tests cannot run: {MISSING}", pytrace=False)
-    with sync_playwright() as playwright:
-        try:
-            launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        except PlaywrightError as error:  # pragma: no cover - depends on the environment
-            reason = f"chromium at {CHROMIUM} did not start: {error}"
-            if IN_CI:
-                pytest.fail(reason, pytrace=False)
-            pytest.skip(reason)
-        yield launched
-        launched.close()
-
-
-class Tab:
-    """A browser context with one page, collecting console errors and uncaught exceptions."""
-
-    def __init__(self, browser, **options):
-        self.context = browser.new_context(**options)
-        self.errors: list[str] = []
-        self.expected = []  # predicates on console messages that are not the page's fault
-        self.page = self.context.new_page()
-        self.page.on("console", self.console)
-        self.page.on("pageerror", lambda error: self.errors.append(f"uncaught exception on {self.page.url}: {error}"))
-
-    def console(self, message):
-        if message.type == "error" and not any(expected(message) for expected in self.expected):
-            self.errors.append(f"console error on {self.page.url}: {message.text} ({message.location})")
+    yield from launch(MISSING, "accessibility tests")
 
 
 @pytest.fixture
 def open_tab(browser):
-    """open_tab(**context_options) -> a Tab; at the end, no page may have logged an error."""
-    tabs: list[Tab] = []
-
-    def make(**options) -> Tab:
-        tabs.append(Tab(browser, **options))
-        return tabs[-1]
-
-    yield make
-    errors = [error for tab in tabs for error in tab.errors]
-    for tab in tabs:
-        tab.context.close()
-    assert not errors, "the page logged errors:\n" + "\n".join(errors)
+    yield from tabs(browser)
 
 
 @pytest.fixture

@@ -13,13 +13,11 @@ never pass by silently skipping.
 from __future__ import annotations
 
 import math
-import os
 import re
-import shutil
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from browsing import expect, launch, require_browser, tabs
 from conftest import REPO, term_text, terms, write_project
 
 from glossary_build import formulas
@@ -29,21 +27,9 @@ from glossary_build.formulakit import evaluate, evaluate_formatted, load_formula
 from glossary_build.presets import load_presets
 from glossary_build.render import number_attribute
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-IN_CI = bool(os.environ.get("CI"))
 
-try:
-    from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    MISSING = "playwright is not installed (pip install playwright)"
-else:
-    MISSING = None if Path(CHROMIUM).is_file() else f"chromium not found (looked for 'chromium' on PATH and {CHROMIUM})"
 
-if MISSING and not IN_CI:
-    pytest.skip(f"browser tests need a browser: {MISSING}", allow_module_level=True)
+MISSING = require_browser("browser tests")
 
 WEIGHT = formulas.weight_memory.formula
 TRANSFORMER = formulas.transformer_params.formula
@@ -93,54 +79,16 @@ def site(tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="module")
 def browser():
-    if MISSING:  # only reached with CI set: fail loudly instead of skipping
-        pytest.fail(f"CI is set but the browser tests cannot run: {MISSING}", pytrace=False)
-    with sync_playwright() as playwright:
-        try:
-            launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        except PlaywrightError as error:  # pragma: no cover - depends on the environment
-            reason = f"chromium at {CHROMIUM} did not start: {error}"
-            if IN_CI:
-                pytest.fail(reason, pytrace=False)
-            pytest.skip(reason)
-        yield launched
-        launched.close()
-
-
-class Tab:
-    """A browser context with one page, collecting console errors and uncaught exceptions."""
-
-    def __init__(self, browser, **options):
-        self.context = browser.new_context(**options)
-        self.errors: list[str] = []
-        self.page = self.new_page()
-
-    def new_page(self):
-        page = self.context.new_page()
-        page.on("console", lambda message: message.type == "error" and self.errors.append(
-            f"console error: {message.text} ({message.location})"))
-        page.on("pageerror", lambda error: self.errors.append(f"uncaught exception: {error}"))
-        return page
+    yield from launch(MISSING, "browser tests")
 
 
 @pytest.fixture
 def open_tab(browser):
-    """open_tab(**context_options) -> a Tab; at the end, no page may have logged an error."""
-    tabs: list[Tab] = []
-
-    def make(**options) -> Tab:
-        tabs.append(Tab(browser, **options))
-        return tabs[-1]
-
-    yield make
-    errors = [error for tab in tabs for error in tab.errors]
-    for tab in tabs:
-        tab.context.close()
-    assert not errors, "the page logged errors:\n" + "\n".join(errors)
+    yield from tabs(browser)
 
 
 @pytest.fixture
-def tab(open_tab, site) -> Tab:
+def tab(open_tab, site):
     """The calculator page, loaded with scripts running."""
     opened = open_tab()
     opened.page.goto(site["url"])

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from glossary_build import formats
-from glossary_build.formulakit import Formula, Input, Output, Registry, evaluate, format_value, formula, load_formulas
+from glossary_build.formulakit import Formula, Input, Registry, evaluate, format_value, load_formulas
 from glossary_build.jsgen import CompileError, compile_formulas
 
 REGISTRY, _ = load_formulas()

@@ -136,8 +136,6 @@ def test_oversized_files_and_front_matter_are_refused_with_a_reason(make_site):
 
 
 def test_the_dev_server_survives_a_burst_of_requests_and_saves(tmp_path):
-    import http.client
-
     from test_serve import free_port, request, status, wait_for  # the same helpers as the serve tests
     import subprocess
     import sys
