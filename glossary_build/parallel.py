@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 from typing import Callable
 
@@ -40,11 +41,17 @@ def run(task: Callable[[int], object], count: int, workers: int = 1, progress=_p
     ranges = [(start, min(start + chunk, count)) for start in range(0, count, chunk)]
     _task = task
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_quiet_worker) as pool:
             parts = list(progress(pool.imap(_run_range, ranges), "Rendering"))
     finally:
         _task = None
     return [result for part in parts for result in part]
+
+
+def _quiet_worker() -> None:
+    """Workers leave Ctrl-C and SIGTERM to the parent, which stops the pool and cleans up."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _run_range(bounds: tuple[int, int]) -> list:
