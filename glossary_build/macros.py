@@ -16,6 +16,7 @@ from .formulakit import Formula, Registry, evaluate, format_value, problems_with
 
 MACRO_RE = r"\{\{([^\n]*?)\}\}"
 MACROS = ("calculator", "figure")
+MAX_MACRO_CHARS = 1000
 
 
 class MacroError(ValueError):
@@ -47,9 +48,11 @@ def parse_macro(text: str, registry: Registry, presets: dict | None = None) -> M
     """
     presets = presets or {}
     usage = 'use {{ calculator("formula") }} or {{ figure("formula", name=value, ...) }}'
+    if len(text) > MAX_MACRO_CHARS:
+        raise MacroError(f"a macro is at most {MAX_MACRO_CHARS} characters long; {usage}")
     try:
         tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise MacroError(f"cannot read '{{{{{text}}}}}': {usage}") from None
     call = tree.body
     if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):

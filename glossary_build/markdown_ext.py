@@ -324,7 +324,13 @@ class BodyRenderer:
         page = self.links.page
         page.slug = self.term.slug
         page.linked = list(self.linked)
-        html = self.md.convert(text)
+        try:
+            html = self.md.convert(text)
+        except RecursionError:  # lists or quotes nested thousands deep
+            self.md.reset()
+            page = self.links.page
+            page.broken.append((text[:40], "nested too deeply to render (thousands of list or quote levels?)"))
+            html = ""
         self.linked = page.linked
         self.names.update(page.names)
         return html, page

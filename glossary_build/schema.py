@@ -93,14 +93,9 @@ def validate(data: dict, lines: dict, fields: tuple, report: Report, default_lin
         if checked is not None:
             clean[key] = checked
     for spec in fields:
-        if spec.required and key_missing(data, spec.name):
+        if spec.required and spec.name not in data:
             report(default_line, f"missing required key '{spec.name}' (for example `{spec.example}`)")
     return clean
-
-
-def key_missing(data: dict, name: str) -> bool:
-    value = data.get(name)
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _check(spec: Field, value: object, path: tuple, lines: dict, report: Report, line: int):
@@ -114,7 +109,8 @@ def _check(spec: Field, value: object, path: tuple, lines: dict, report: Report,
             report(line, f"'{label}' must be text (e.g. `{spec.example}`), found {_found(value)}")
             return None
         text = value.strip()
-        if spec.kind == "url" and text and not text.startswith(URL_SCHEMES) and not text.startswith("/"):
+        local = text.startswith("/") and not text.startswith("//")
+        if spec.kind == "url" and text and not text.startswith(URL_SCHEMES) and not local:
             report(line, f"'{label}' must be a web address starting with https://, found '{text}'")
             return None
         if spec.required and not text:
@@ -156,7 +152,8 @@ def _check(spec: Field, value: object, path: tuple, lines: dict, report: Report,
         return tuple(items)
     if spec.kind == "records":
         if not isinstance(value, list):
-            report(line, f"'{label}' must be a list of entries, e.g.\n{spec.example}\nfound {_found(value)}")
+            example = " ".join(spec.example.split())
+            report(line, f"'{label}' must be a list of entries (e.g. `{example}`), found {_found(value)}")
             return None
         records = []
         sub_by_name = {f.name: f for f in spec.record}

@@ -29,6 +29,8 @@ def slugify(text: str) -> str:
 
 def decode(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
     """UTF-8 with or without BOM; CRLF and lone CR become LF so output never depends on them."""
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return None, [Diagnostic(path, 1, "the file is UTF-32; save it as UTF-8")]
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None, [Diagnostic(path, 1, "the file is UTF-16; save it as UTF-8")]
     try:
