@@ -17,6 +17,7 @@ from .yamldata import parse_yaml
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FENCE = "---"
+RESERVED_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 MAX_FILE_BYTES = 1_000_000  # a term file larger than this is a mistake (a pasted dump), not a term
 MAX_FRONT_MATTER_LINES = 2_000
 
@@ -24,7 +25,8 @@ MAX_FRONT_MATTER_LINES = 2_000
 def slugify(text: str) -> str:
     """A file-name-safe slug: lowercase ASCII letters, digits and single hyphens."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return f"{slug}-term" if slug in RESERVED_NAMES else slug
 
 
 def decode(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
@@ -71,6 +73,9 @@ def parse_term(text: str, slug: str, path: str) -> tuple[Term | None, list[Diagn
         suggestion = slugify(slug)
         hint = f" (rename it to {suggestion}.md)" if suggestion else ""
         report(1, f"bad file name '{slug}.md': use lowercase letters, digits and hyphens{hint}")
+    elif slug in RESERVED_NAMES:
+        report(1, f"bad file name '{slug}.md': '{slug}' is a reserved device name on Windows, so its page "
+                  f"could not be published everywhere (rename it to {slug}-term.md)")
     split = split_front_matter(text)
     if isinstance(split, str):
         report(1, split)

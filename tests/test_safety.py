@@ -182,3 +182,13 @@ def _answers(port):
         return request(port, "/")[0] == 200
     except OSError:
         return False
+
+
+def test_reserved_device_names_are_refused_as_slugs_and_avoided_for_categories(make_site):
+    root = make_site(GOOD | terms(con=term_text("Con", body="Alpha.")) | terms(
+        gamma=term_text("Gamma", category="NUL", body="Beta.")))
+    assert ("content/terms/con.md:1: error: bad file name 'con.md': 'con' is a reserved device name on Windows, "
+            "so its page could not be published everywhere (rename it to con-term.md)") in messages(run_check(root))
+    (root / "content/terms/con.md").unlink()
+    run_build(root)
+    assert (root / "site/categories/nul-term/index.html").is_file()
