@@ -314,6 +314,8 @@ def _and(names: list[str]) -> str:
 
 def label_width(text: str, font_size: float = FONT_SIZE) -> float:
     """Estimated width of ``text`` on one line: 0.6 em a character, 1 em for wide ones, 0 for marks."""
+    if text.isascii():  # the common case, without a look at every character
+        return len(text) * CHAR_WIDTH * font_size
     width = 0.0
     for char in text:
         if unicodedata.combining(char):
@@ -329,8 +331,10 @@ def _truncate(text: str, max_chars: int) -> str:
         return text
     room = limit - label_width(ELLIPSIS)
     cut = ""
+    used = 0.0
     for char in text:
-        if label_width(cut + char) > room:
+        used += label_width(char)
+        if used > room:
             break
         cut += char
     return cut.rstrip(" ,;:-\u2013\u2014") + ELLIPSIS
