@@ -22,7 +22,7 @@ try:
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import expect, sync_playwright
 
-    __all__ = ["expect", "launch", "require_browser", "tabs", "Tab", "CHROMIUM", "IN_CI"]
+    __all__ = ["expect", "require_browser", "Tab", "CHROMIUM", "IN_CI"]
 except ImportError:  # pragma: no cover - depends on the environment
     PLAYWRIGHT_MISSING = "playwright is not installed (pip install playwright)"
 else:
@@ -77,8 +77,20 @@ class Tab:
         return page
 
 
+@pytest.fixture(scope="module")
+def browser(request):
+    """One Chromium for the whole module; the module names what is missing in MISSING."""
+    yield from launch(request.module.MISSING, "browser tests")
+
+
+@pytest.fixture
+def open_tab(browser):
+    """open_tab(**context_options) -> Tab; at the end, no page may have logged an error."""
+    yield from tabs(browser)
+
+
 def tabs(browser):
-    """The body of an `open_tab` fixture: open_tab(**context_options) -> Tab; no page may log an error."""
+    """Tabs that collect errors, for the open_tab fixture."""
     opened: list[Tab] = []
 
     def make(**options) -> Tab:

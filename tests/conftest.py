@@ -13,6 +13,7 @@ from glossary_build.build import build, check
 from glossary_build.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
+pytest_plugins = ["browsing"]  # the browser and open_tab fixtures of the browser test modules
 
 
 def term_text(title: str, summary: str | None = None, body: str = "Some text.", **fields) -> str:

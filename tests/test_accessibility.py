@@ -24,7 +24,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from browsing import expect, launch, require_browser, tabs
+from browsing import expect, require_browser
 from conftest import REPO
 
 from glossary_build.build import build
@@ -102,16 +102,6 @@ def server(site):
     httpd.shutdown()
     httpd.server_close()
     thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launch(MISSING, "accessibility tests")
-
-
-@pytest.fixture
-def open_tab(browser):
-    yield from tabs(browser)
 
 
 @pytest.fixture

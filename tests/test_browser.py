@@ -17,7 +17,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from browsing import expect, launch, require_browser, tabs
+from browsing import expect, require_browser
 from conftest import REPO, term_text, terms, write_project
 
 from glossary_build import formulas
@@ -75,16 +75,6 @@ def site(tmp_path_factory) -> dict:
         "url": (config.out_dir / PAGE).as_uri(),
         "presets": {p.id: p for p in presets},
     }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launch(MISSING, "browser tests")
-
-
-@pytest.fixture
-def open_tab(browser):
-    yield from tabs(browser)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
-from browsing import expect, launch, require_browser, tabs
+from browsing import expect, require_browser
 from conftest import REPO, write_project
 
 from glossary_build.build import build
@@ -75,16 +75,6 @@ def hostile_site(tmp_path_factory) -> Path:
         "content/terms/plain.md": "---\ntitle: Plain\nsummary: A plain term.\n---\nBack to [[img]].\n",
     })
     return build_project(root)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launch(MISSING, "browser tests")
-
-
-@pytest.fixture
-def open_tab(browser):
-    yield from tabs(browser)
 
 
 # -- helpers -------------------------------------------------------------------
