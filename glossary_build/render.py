@@ -286,7 +286,7 @@ def term_context(glossary: Glossary, slug: str, links: dict, order: list[str], p
         takeaways=rendered.takeaways,
         related=[links[s] for s in glossary.related[slug]],
         referenced_by=[links[s] for s in glossary.referenced_by[slug]],
-        map=neighbourhood_svg(
+        map=NeighbourhoodMap(
             links[slug], [links[s] for s in rendered.links if s in links],
             [links[s] for s in glossary.referenced_by[slug]], [links[s] for s in glossary.related[slug]],
         ),
@@ -300,6 +300,22 @@ def term_context(glossary: Glossary, slug: str, links: dict, order: list[str], p
         json_ld=term_json_ld(glossary, term, rendered, context["canonical"]),
     )
     return context
+
+
+@dataclass(frozen=True)
+class NeighbourhoodMap:
+    """A term's map, drawn only when its page is rendered: an unchanged page is known by these inputs."""
+
+    center: dict
+    links_to: list
+    linked_from: list
+    related: list
+
+    def __bool__(self) -> bool:
+        return bool(self.links_to or self.linked_from or self.related)
+
+    def __html__(self) -> str:
+        return neighbourhood_svg(self.center, self.links_to, self.linked_from, self.related)
 
 
 def term_json_ld(glossary: Glossary, term: Term, rendered: RenderedTerm, canonical: str | None) -> list[dict]:
