@@ -10,14 +10,21 @@ class CalcError(ValueError):
     """A mistake on the command line; the message says how to fix it."""
 
 
-def parse_assignments(formula: Formula, assignments: list[str]) -> dict:
-    """['params=7e9', 'precision=fp16'] -> {'params': 7e9, 'precision': 'fp16'}."""
+def parse_assignments(formula: Formula, assignments: list[str], presets: dict | None = None) -> dict:
+    """['preset=llama-2-7b', 'precision=fp16'] -> the preset's values for this formula, then the rest."""
     values = {}
     for assignment in assignments:
         name, sep, text = assignment.partition("=")
-        spec = formula.input(name.strip())
         if not sep:
             raise CalcError(f"expected name=value, got '{assignment}'")
+        if name.strip() == "preset":
+            preset = (presets or {}).get(text.strip())
+            if preset is None:
+                raise CalcError(f"unknown preset '{text.strip()}'{did_you_mean(text.strip(), presets or {})} "
+                                "(presets are defined in content/presets.yaml)")
+            values.update({k: v for k, v in preset.values.items() if formula.input(k)})
+            continue
+        spec = formula.input(name.strip())
         if spec is None:
             names = [i.name for i in formula.inputs]
             raise CalcError(f"formula '{formula.name}' has no input '{name}'{did_you_mean(name, names)} "
@@ -32,13 +39,14 @@ def parse_assignments(formula: Formula, assignments: list[str]) -> dict:
     return values
 
 
-def calculate(registry: Registry, name: str, assignments: list[str], raw: bool = False) -> list[str]:
+def calculate(registry: Registry, name: str, assignments: list[str], raw: bool = False,
+              presets: dict | None = None) -> list[str]:
     """The lines `glossary calc` prints: each output with its label, formatted (and raw)."""
     formula = registry.formulas.get(name)
     if formula is None:
         raise CalcError(f"unknown formula '{name}'{did_you_mean(name, registry.formulas)}; "
                         "`glossary formulas` lists them")
-    values = parse_assignments(formula, assignments)
+    values = parse_assignments(formula, assignments, presets)
     try:
         results = evaluate(formula, values)
     except ValueError as error:

@@ -282,12 +282,17 @@ def calc(formula: str, values: tuple[str, ...], raw: bool, src: Path) -> None:
     \b
     Examples:
       glossary calc weight_memory params=7e9 precision=fp16
+      glossary calc kv_cache preset=llama-2-70b seq_len=32768
       glossary calc token_cost input_tokens=2000 output_tokens=300 requests=50000 --raw
     """
     from .calc import CalcError, calculate
+    from .presets import load_presets
 
+    registry = _registry(src)
+    config, _ = _load_config(src)
+    presets, _ = load_presets(config.content_dir, registry)
     try:
-        lines = calculate(_registry(src), formula, list(values), raw=raw)
+        lines = calculate(registry, formula, list(values), raw=raw, presets={p.id: p for p in presets})
     except CalcError as error:
         raise click.ClickException(str(error)) from None
     click.echo("\n".join(lines))

@@ -133,3 +133,16 @@ def test_unknown_preset_is_an_error(make_site):
     root = make_site(terms(page=term_text("Page", body='{{ figure("weight_memory", preset="llama-9") }}')) | PRESETS)
     (message,) = messages(run_check(root))
     assert message.startswith("content/terms/page.md:5: error: unknown preset 'llama-9'")
+
+
+def test_calc_command_starts_from_a_preset(monkeypatch):
+    monkeypatch.chdir(REPO)  # the shipped project and its content/presets.yaml
+    result = CliRunner().invoke(main, ["calc", "transformer_params", "preset=gpt-2-small"])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0].split()[-2] == "124,439,808"
+    longer = CliRunner().invoke(main, ["calc", "kv_cache", "preset=llama-2-70b", "seq_len=8192"])
+    expected = evaluate_formatted(REGISTRY.formulas["kv_cache"],
+                                  {"layers": 80, "kv_heads": 8, "head_dim": 128, "seq_len": 8192})["bytes"]
+    assert longer.stdout.splitlines()[0].endswith(expected)
+    unknown = CliRunner().invoke(main, ["calc", "weight_memory", "preset=gpt2"])
+    assert unknown.exit_code == 1 and "unknown preset 'gpt2'" in unknown.stderr
