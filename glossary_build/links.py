@@ -41,12 +41,10 @@ class NameIndex:
     def lookup(self, name: str) -> str | None:
         return self.by_name.get(normalize(name))
 
-    def explain_missing(self, name: str) -> str:
-        """Why a name leads nowhere: its file failed to load, or the names it is close to."""
-        path = self.unloaded.get(normalize(name))
-        if path:
-            return f" ({path} has errors, so it was not loaded)"
-        return self.suggest(name)
+    def failed_to_load(self, name: str) -> bool:
+        """A name that is the slug of a term file with errors: those errors say what to fix,
+        so links to it are not reported a second time from every page that has one."""
+        return normalize(name) in self.unloaded
 
     def suggest(self, name: str) -> str:
         """' (did you mean ...?)' with the closest names, one per term."""
@@ -213,9 +211,10 @@ def resolve_related(
                 continue
             listed.add(slug)
             if slug is None:
-                problems.append(Diagnostic(
-                    term.path, line, f"related term '{name}' does not exist{index.explain_missing(name)}"
-                ))
+                if not index.failed_to_load(name):
+                    problems.append(Diagnostic(
+                        term.path, line, f"related term '{name}' does not exist{index.suggest(name)}"
+                    ))
             elif slug in drafts:
                 problems.append(Diagnostic(
                     term.path, line, f"related term '{name}' is a draft; publish it or build with --drafts"

@@ -108,10 +108,12 @@ class WikiLinkProcessor(InlineProcessor):
         page.names[target_name] = slug
         if slug is None or slug not in self.ext.targets:
             if slug is None:
-                message = f"broken link [[{target_name}]]: no term has this slug, title or alias{self.ext.index.explain_missing(target_name)}"
+                message = (f"broken link [[{target_name}]]: no term has this slug, title or alias"
+                           f"{self.ext.index.suggest(target_name)}")
             else:
                 message = f"link [[{target_name}]] points to a draft; publish it or build with --drafts"
-            page.broken.append((m.group(0), message))
+            if not (slug is None and self.ext.index.failed_to_load(target_name)):
+                page.broken.append((m.group(0), message))
             span = etree.Element("span", {"class": "broken-link"})
             span.text = text
             return span, m.start(0), m.end(0)
