@@ -27,6 +27,7 @@ from .formulakit import Formula, evaluate_formatted
 from .macros import Macro
 from .markdown_ext import RenderedTerm
 from .model import Term
+from .glossarymap import category_links, glossary_map_svg
 from .neighbourhood import neighbourhood_svg
 from .presets import Preset
 from .search import search_files
@@ -185,7 +186,8 @@ def page_jobs(glossary: Glossary) -> list[tuple[str, str, Callable[[], dict]]]:
     rest.append(("categories/index.html", "categories.html", {
         "site": site, "root": "../",
         "page": page_context(config, "categories/index.html", "Categories", f"All categories of {config.title}.",
-                             categories=[(c, len(c.slugs)) for c in glossary.categories]),
+                             categories=[(c, len(c.slugs)) for c in glossary.categories],
+                             map=categories_map(glossary)),
     }))
     for category in glossary.categories:
         rest.append((category.url, "category.html", {
@@ -316,6 +318,18 @@ class NeighbourhoodMap:
 
     def __html__(self) -> str:
         return neighbourhood_svg(self.center, self.links_to, self.linked_from, self.related)
+
+
+def categories_map(glossary: Glossary) -> str:
+    """The map of categories and the links between their terms, for the list of categories."""
+    category_of = glossary.category_of
+    crossings = [
+        (category_of[source].slug, category_of[target].slug)
+        for source, rendered in glossary.rendered.items() if source in category_of
+        for target in rendered.links if target in category_of
+    ]
+    return glossary_map_svg([(c.slug, c.name, len(c.slugs)) for c in glossary.categories],
+                            category_links(crossings), root="")
 
 
 def term_json_ld(glossary: Glossary, term: Term, rendered: RenderedTerm, canonical: str | None) -> list[dict]:

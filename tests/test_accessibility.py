@@ -67,6 +67,7 @@ def site(tmp_path_factory) -> dict:
     return {"out": out, "pages": {
         "index": "index.html",
         "category": str(category_page.relative_to(out)),
+        "categories with their map": "categories/index.html",
         "term with calculator": f"terms/{CALCULATOR_TERM}/index.html",
         "term without calculator": f"terms/{plain}/index.html",
     }}
