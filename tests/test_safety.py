@@ -136,7 +136,7 @@ def test_oversized_files_and_front_matter_are_refused_with_a_reason(make_site):
 
 
 def test_the_dev_server_survives_a_burst_of_requests_and_saves(tmp_path):
-    from test_serve import free_port, request, status, wait_for  # the same helpers as the serve tests
+    from test_serve import _up, free_port, request, status, wait_for  # the same helpers as the serve tests
     import subprocess
     import sys
 
@@ -145,7 +145,7 @@ def test_the_dev_server_survives_a_burst_of_requests_and_saves(tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "glossary_build", "serve", "--src", str(root), "--port", str(port)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for(lambda: _answers(port))
+        wait_for(lambda: _up(port))
         paths = ["/", "/terms/alpha/", "/../secret.txt", "/%2e%2e/secret.txt", "/nope", "/assets/style.css"] * 25
         answers: list[int] = []
 
@@ -173,15 +173,6 @@ def test_the_dev_server_survives_a_burst_of_requests_and_saves(tmp_path):
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=10)
     assert not (root / "site").exists()
-
-
-def _answers(port):
-    try:
-        from test_serve import request
-
-        return request(port, "/")[0] == 200
-    except OSError:
-        return False
 
 
 def test_reserved_device_names_are_refused_as_slugs_and_avoided_for_categories(make_site):
