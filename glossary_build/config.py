@@ -75,8 +75,8 @@ def load_config(
                     )
                 else:
                     problems.append(Diagnostic(path, 1, "glossary.yaml must be a mapping of settings (title: ..., base_url: ...)"))
-    out_dir = Path(out) if out is not None else root / values.pop("out", "site")
-    values.pop("out", None)
+    configured_out = values.pop("out", "site")
+    out_dir = Path(out) if out is not None else root / configured_out
     if base_url is not None:
         values["base_url"] = base_url
     config = Config(root=root, out_dir=out_dir, drafts=drafts, **values)

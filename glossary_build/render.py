@@ -13,6 +13,7 @@ import json
 import math
 import re
 import unicodedata
+from html import unescape
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -99,10 +100,8 @@ def reading_minutes(html: str) -> int:
 
 
 def plain_text(html: str) -> str:
-    text = re.sub(r"<[^>]+>", "", html)
-    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#x27;", "'"), ("&#39;", "'"), ("&amp;", "&")):
-        text = text.replace(entity, char)
-    return " ".join(text.split())
+    """The text of an HTML fragment, for JSON-LD answers."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", "", html)).split())
 
 
 class SiteRenderer:

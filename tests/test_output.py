@@ -240,33 +240,21 @@ def test_refuses_to_overwrite_a_user_file_missing_from_the_manifest(project):
     assert leftovers(project) == []
 
 
-def test_refuses_a_hand_written_page_where_a_new_term_goes(project):
+@pytest.mark.parametrize("left_there, path", [
+    ("terms/delta/index.html", "terms/delta/index.html"),  # a hand-written page where the new term's page goes
+    ("terms/delta", "terms/delta"),  # a user file where the new term needs its folder
+])
+def test_refuses_a_user_file_where_a_new_term_goes(project, left_there, path):
     run_build(project)
     site = project / "site"
-    (site / "terms/delta").mkdir()
-    (site / "terms/delta/index.html").write_text("<p>my own page</p>\n", encoding="utf-8")
+    (site / left_there).parent.mkdir(parents=True, exist_ok=True)
+    (site / left_there).write_text("mine\n", encoding="utf-8")
     before = snapshot(site)
     (project / "content/terms/delta.md").write_text(
         term_text("Delta", body="Delta after [[gamma]]."), encoding="utf-8"
     )
 
-    with pytest.raises(OutputError, match="terms/delta/index.html"):
-        run_build(project)
-
-    assert snapshot(site) == before
-    assert leftovers(project) == []
-
-
-def test_refuses_a_user_file_where_a_new_term_needs_its_folder(project):
-    run_build(project)
-    site = project / "site"
-    (site / "terms/delta").write_text("my notes\n", encoding="utf-8")
-    before = snapshot(site)
-    (project / "content/terms/delta.md").write_text(
-        term_text("Delta", body="Delta after [[gamma]]."), encoding="utf-8"
-    )
-
-    with pytest.raises(OutputError, match="terms/delta"):
+    with pytest.raises(OutputError, match=path):
         run_build(project)
 
     assert snapshot(site) == before
