@@ -16,13 +16,13 @@ from pathlib import Path
 from .config import Config
 from .diagnostics import WARNING, BuildFailed, Diagnostic, display_path, errors_in
 from .formulakit import Registry, load_formulas
-from .incremental import (BuildCache, fingerprint, input_files, load_cache, reusable_pages, save_cache,
-                          unchanged_build)
+from .incremental import (CLOCK_SLACK_NS, BuildCache, fingerprint, input_files, load_cache, now_ns,
+                          reusable_pages, save_cache, unchanged_build)
 from .jsgen import CompileError, compile_formulas
 from .links import Autolinker, autolink_names, backlinks, build_name_index, resolve_related
 from .markdown_ext import BodyRenderer, LinkTarget
 from . import parallel
-from .output import write_site
+from .output import update_site, write_site
 from .presets import Preset, load_presets
 from .render import Glossary, SiteRenderer, group_categories, sort_key, term_url
 from .model import Term
@@ -77,7 +77,11 @@ def load_glossary(config: Config, site: SiteRenderer | None = None, cache: Build
     """
     site = site or SiteRenderer()
     registry, presets, formulas_js, problems = load_calculators(config)
-    terms, found = load_terms(config.terms_dir)
+    if cache is not None:
+        recent_after, cache.scanned_at = cache.scanned_at - CLOCK_SLACK_NS, now_ns()
+        terms, found = load_terms(config.terms_dir, cache.known_terms, recent_after)
+    else:
+        terms, found = load_terms(config.terms_dir)
     problems += found
     terms.sort(key=lambda t: sort_key(t.title, t.slug))
     published = [t for t in terms if config.drafts or not t.draft]
@@ -109,10 +113,11 @@ def load_glossary(config: Config, site: SiteRenderer | None = None, cache: Build
         render_calculator=lambda macro, element_id: site.calculator_html(macro, element_id, presets),
         presets={p.id: p for p in presets},
     )
-    plan = cache.start(fingerprint(config), dict(autolinker_names)) if cache is not None else None
+    shown = {slug: [target.title, target.summary] for slug, target in targets.items()}
+    plan = cache.start(fingerprint(config), dict(autolinker_names), index.by_name, shown) if cache is not None else None
     rendered = {}
     for term in published:
-        reused = plan.reuse(term, index.lookup, targets) if plan else None
+        reused = plan.reuse(term) if plan else None
         if reused:
             rendered[term.slug] = reused
     pending = [term for term in published if term.slug not in rendered]
@@ -120,7 +125,7 @@ def load_glossary(config: Config, site: SiteRenderer | None = None, cache: Build
     for term, result in zip(pending, fresh):
         rendered[term.slug] = result
         if plan:
-            plan.remember(term, result, targets)
+            plan.remember(term, result)
     rendered = {term.slug: rendered[term.slug] for term in published}  # index order, whoever rendered it
     for result in rendered.values():
         problems += result.problems
@@ -183,7 +188,8 @@ def build(config: Config, strict: bool = False, config_problems: list[Diagnostic
         if unchanged:
             return BuildResult(terms=unchanged.terms, files=unchanged.files, written=0, reused=unchanged.files,
                                seconds=time.perf_counter() - started, diagnostics=unchanged.diagnostics)
-    inputs = input_files(config)  # before reading: an edit during the build is seen by the next one
+    # before reading: an edit during the build is seen by the next one
+    inputs = input_files(config, fresh_after=now_ns() - CLOCK_SLACK_NS)
     site = SiteRenderer()
     cache = load_cache(config) if incremental else BuildCache()
     workers = parallel.default_workers() if workers is None else workers
@@ -191,7 +197,11 @@ def build(config: Config, strict: bool = False, config_problems: list[Diagnostic
     if result.glossary is None:
         raise BuildFailed(result.diagnostics)
     rendered = site.render_site(result.glossary, reusable_pages(cache, config.out_dir), workers)
-    stats = write_site(rendered.files, config.out_dir, config.root, config.content_dir, reuse=rendered.reused)
+    stats = None
+    if incremental and rendered.reused:  # a site of ours to update: rewrite only what changed
+        stats = update_site(rendered.files, config.out_dir, config.root, config.content_dir, keep=rendered.reused)
+    if stats is None:  # the first or a clean build: a whole new site, swapped in at once
+        stats = write_site(rendered.files, config.out_dir, config.root, config.content_dir, reuse=rendered.reused)
     cache.pages = {path: {"key": rendered.keys[path], "size": size, "mtime": mtime}
                    for path, (size, mtime) in stats.items()}
     cache.out = str(Path(os.path.abspath(config.out_dir)))

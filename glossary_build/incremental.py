@@ -21,7 +21,10 @@ import dataclasses
 import hashlib
 import inspect
 import json
+import marshal
 import os
+import sys
+import time
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -29,18 +32,19 @@ from typing import TYPE_CHECKING
 from . import __version__, formats, formulas
 from .config import Config
 from .diagnostics import Diagnostic
-from .source import term_files
+from .model import Example, Faq, Misconception, Source, Term, term_key
+from .source import KnownTerm, term_files
 from .theme import theme_dir
 
 if TYPE_CHECKING:  # the fast path for an unchanged project must not import the renderers
     from .links import Autolinker
     from .markdown_ext import RenderedTerm
-    from .model import Term
 
 CACHE_DIR = ".glossary-cache"
-CACHE_FILE = "build.json"
+CACHE_FILE = "build.bin"  # parsed terms and rendered bodies, in marshal's format: fast to load
 STATE_FILE = "state.json"  # small: enough to tell that nothing changed, without the rendered bodies
-FORMAT = 1
+FORMAT = 3
+CLOCK_SLACK_NS = 2_000_000_000  # file times are coarse on some file systems (FAT: 2 s)
 
 
 def fingerprint(config: Config) -> str:
@@ -55,10 +59,6 @@ def fingerprint(config: Config) -> str:
     for extra in (config.root / "formulas.py", config.content_dir / "presets.yaml"):
         digest.update(b"\0" + (extra.read_bytes() if extra.is_file() else b"-"))
     return digest.hexdigest()
-
-
-def term_key(term: Term) -> str:
-    return hashlib.sha256(repr(term).encode()).hexdigest()
 
 
 def texts_of(term: Term) -> list[str]:
@@ -77,54 +77,89 @@ class BuildCache:
     inputs: dict[str, list] = dataclasses.field(default_factory=dict)  # source file -> [size, mtime] at that build
     diagnostics: list[list] = dataclasses.field(default_factory=list)  # warnings of that build
     terms: int = 0
+    resolved: dict[str, str] = dataclasses.field(default_factory=dict)  # normalized name -> slug, last build
+    shown: dict[str, list] = dataclasses.field(default_factory=dict)  # slug -> [title, summary], last build
+    known_terms: dict[str, KnownTerm] = dataclasses.field(default_factory=dict)  # file name -> parsed term
+    scanned_at: int = 0  # wall clock (ns) when the build that saved this cache began reading
 
     # -- bodies ---------------------------------------------------------------
 
-    def start(self, fingerprint: str, names: dict[str, str]) -> "BodyPlan":
-        """Compare this build's names with the last one's; forget everything on a new fingerprint."""
+    def start(self, fingerprint: str, names: dict[str, str], resolved: dict[str, str],
+              shown: dict[str, list[str]]) -> "BodyPlan":
+        """Compare this build's names and link targets with the last build's.
+
+        names: autolink name -> slug; resolved: every normalized name -> slug (the name
+        index); shown: slug -> [title, summary] of every term a link may lead to. Bodies
+        of terms this build does not publish are forgotten: nothing keeps them current.
+        """
         from .links import Autolinker
 
         if fingerprint != self.fingerprint:
             self.fingerprint, self.bodies, self.pages, self.names = fingerprint, {}, {}, {}
-        changed = {n for n in set(self.names) | set(names) if self.names.get(n) != names.get(n)}
+            self.resolved, self.shown = {}, {}
         appeared = [(n, s) for n, s in names.items() if n not in self.names]
-        self.names = dict(names)
-        return BodyPlan(self, changed, Autolinker(appeared) if appeared else None)
+        plan = BodyPlan(
+            self,
+            changed_names=_changed(self.names, names),
+            changed_keys=_changed(self.resolved, resolved),
+            changed_targets=_changed(self.shown, shown),
+            new_names=Autolinker(appeared) if appeared else None,
+            new_words={_probe(name) for name, _ in appeared if name.split()},
+        )
+        self.bodies = {slug: entry for slug, entry in self.bodies.items() if slug in shown}
+        self.names, self.resolved, self.shown = dict(names), dict(resolved), dict(shown)
+        return plan
+
+
+def _probe(name: str) -> str:
+    """Text every mention of name contains: its first word, less the letter a plural changes (query, queries)."""
+    words = name.casefold().split()
+    return words[0][:-1] if len(words) == 1 and len(words[0]) > 1 else words[0]
+
+
+def _changed(before: dict, after: dict) -> set:
+    return {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
 
 
 @dataclasses.dataclass
 class BodyPlan:
     cache: BuildCache
-    changed_names: set[str]
-    new_names: Autolinker | None
+    changed_names: set[str]  # autolink names that appeared, went or lead elsewhere
+    changed_keys: set[str]  # normalized names that resolve differently
+    changed_targets: set[str]  # slugs whose title or summary changed, or that appeared or went
+    new_names: Autolinker | None  # names that appeared: a body that mentions one must link it
+    new_words: set[str]  # their first words, case-folded: a quick test that a text cannot mention them
 
-    def reuse(self, term: Term, lookup, targets: dict) -> RenderedTerm | None:
+    def reuse(self, term: Term) -> RenderedTerm | None:
         """The cached render of term, if this build would render it the same way."""
         entry = self.cache.bodies.get(term.slug)
         if entry is None or entry["key"] != term_key(term):
             return None
         rendered = entry["rendered"]
-        for name, slug in rendered["names"].items():
-            if name in self.changed_names or lookup(name) != slug or (slug is not None and slug not in targets):
+        names = rendered[NAMES_FIELD]
+        if self.changed_names or self.changed_keys:
+            from .links import normalize
+
+            if any(name in self.changed_names or normalize(name) in self.changed_keys for name in names):
                 return None
-        for slug, (title, summary) in entry["targets"].items():
-            target = targets.get(slug)
-            if target is None or (target.title, target.summary) != (title, summary):
-                return None
-        if self.new_names and any(self.new_names.find(text) for text in texts_of(term)):
+        if self.changed_targets and not (self.changed_targets.isdisjoint(names.values())
+                                         and self.changed_targets.isdisjoint(rendered[LINKS_FIELD])):
             return None
+        if self.new_names:
+            texts = texts_of(term)
+            folded = "\n".join(texts).casefold()
+            if any(word in folded for word in self.new_words) and any(self.new_names.find(text) for text in texts):
+                return None
         from .markdown_ext import RenderedTerm
 
-        return RenderedTerm(**{**rendered, "problems": []})
+        return RenderedTerm(*rendered)
 
-    def remember(self, term: Term, rendered: RenderedTerm, targets: dict) -> None:
+    def remember(self, term: Term, rendered: RenderedTerm) -> None:
         if rendered.problems:
             self.cache.bodies.pop(term.slug, None)
             return
-        linked = {slug: [targets[slug].title, targets[slug].summary] for slug in rendered.links if slug in targets}
-        data = dataclasses.asdict(rendered)
-        data["problems"] = []
-        self.cache.bodies[term.slug] = {"key": term_key(term), "targets": linked, "rendered": data}
+        data = tuple([] if name == "problems" else getattr(rendered, name) for name in RENDERED_FIELDS)
+        self.cache.bodies[term.slug] = {"key": term_key(term), "rendered": data}
 
 
 # -- on disk -----------------------------------------------------------------
@@ -135,6 +170,27 @@ def cache_path(config: Config) -> Path:
 
 
 SMALL_FIELDS = ("fingerprint", "pages", "out", "inputs", "diagnostics", "terms")
+RENDERED_FIELDS = ("body", "faq_answers", "misconceptions", "examples", "takeaways", "calculators",
+                   "widget_count", "links", "problems", "names", "digest")
+NAMES_FIELD = RENDERED_FIELDS.index("names")
+LINKS_FIELD = RENDERED_FIELDS.index("links")
+TERM_FIELDS = [f.name for f in dataclasses.fields(Term) if f.name not in ("path", "lines", "digest")]
+PARTS = {"faqs": Faq, "misconceptions": Misconception, "examples": Example, "sources": Source}
+
+
+def term_record(known: KnownTerm) -> tuple:
+    """A parsed term as nested tuples, which marshal stores and loads many times faster than objects."""
+    term = known.term
+    values = [tuple(tuple(part.__dict__.values()) for part in getattr(term, name)) if name in PARTS
+              else getattr(term, name) for name in TERM_FIELDS]
+    return known.size, known.mtime, term.path, term.digest, term.lines, tuple(values)
+
+
+def known_term(record: tuple) -> KnownTerm:
+    size, mtime, path, digest, lines, values = record
+    fields = {name: tuple(PARTS[name](*part) for part in value) if name in PARTS else value
+              for name, value in zip(TERM_FIELDS, values)}
+    return KnownTerm(size, mtime, Term(path=path, lines=lines, digest=digest, **fields))
 
 
 def _read(path: Path) -> dict | None:
@@ -145,19 +201,29 @@ def _read(path: Path) -> dict | None:
     return data if isinstance(data, dict) and data.get("format") == FORMAT else None
 
 
+def _read_bulk(path: Path) -> dict | None:
+    """The bulk cache; written by this Python version only, since marshal's format is not fixed."""
+    try:
+        data = marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("python") != sys.version \
+            or data.get("version") != __version__:  # parsed terms are only as good as the parser
+        return None
+    return data
+
+
 def load_cache(config: Config) -> BuildCache:
     """The cache of the last build, or an empty one when it is missing, old or unreadable."""
-    state, bodies = _read(cache_path(config).with_name(STATE_FILE)), _read(cache_path(config))
-    if state is None or bodies is None or state.get("fingerprint") != bodies.get("fingerprint"):
+    state, bulk = _read(cache_path(config).with_name(STATE_FILE)), _read_bulk(cache_path(config))
+    if state is None or bulk is None or state.get("fingerprint") != bulk.get("fingerprint"):
         return BuildCache()
     try:
-        cache = BuildCache(names=bodies["names"], bodies=bodies["bodies"],
-                           **{name: state[name] for name in SMALL_FIELDS})
-        for entry in cache.bodies.values():
-            rendered = entry["rendered"]
-            rendered["misconceptions"] = [tuple(pair) for pair in rendered["misconceptions"]]
-        return cache
-    except (TypeError, KeyError, AttributeError):
+        return BuildCache(names=bulk["names"], bodies=bulk["bodies"], scanned_at=bulk["scanned_at"],
+                          resolved=bulk["resolved"], shown=bulk["shown"],
+                          known_terms={name: known_term(record) for name, record in bulk["terms"].items()},
+                          **{name: state[name] for name in SMALL_FIELDS})
+    except (TypeError, KeyError, AttributeError, ValueError):
         return BuildCache()
 
 
@@ -168,26 +234,56 @@ def save_cache(config: Config, cache: BuildCache) -> None:
         path.parent.mkdir(exist_ok=True)
         (path.parent / ".gitignore").write_text("*\n", encoding="utf-8")
         state = {"format": FORMAT, **{name: getattr(cache, name) for name in SMALL_FIELDS}}
-        bodies = {"format": FORMAT, "fingerprint": cache.fingerprint, "names": cache.names, "bodies": cache.bodies}
-        for target, data in ((path, bodies), (path.with_name(STATE_FILE), state)):
+        bulk = {"format": FORMAT, "python": sys.version, "version": __version__, "fingerprint": cache.fingerprint, "names": cache.names,
+                "bodies": cache.bodies, "scanned_at": cache.scanned_at,
+                "resolved": cache.resolved, "shown": cache.shown,
+                "terms": {name: term_record(known) for name, known in cache.known_terms.items()}}
+        for target, data in ((path, marshal.dumps(bulk)), (path.with_name(STATE_FILE), json.dumps(state).encode())):
             temporary = target.with_suffix(".tmp")
-            temporary.write_text(json.dumps(data), encoding="utf-8")
+            temporary.write_bytes(data)
             os.replace(temporary, target)
-    except OSError:
+    except (OSError, ValueError):
         pass
 
 
-def input_files(config: Config) -> dict[str, list]:
-    """Every source file a build reads, with its size and modification time."""
+def now_ns() -> int:
+    return time.time_ns()
+
+
+def input_files(config: Config, fresh_after: int | None = None) -> dict[str, list]:
+    """Every source file a build reads: [size, modification time], plus a digest of the
+    bytes for files modified after ``fresh_after`` (ns), whose time alone proves nothing."""
     files = {}
     for path in [*term_files(config.terms_dir), config.content_dir / "presets.yaml", config.config_file,
                  config.root / "formulas.py"]:
         try:
             stat = path.stat()
+            entry = [stat.st_size, stat.st_mtime_ns]
+            if fresh_after is not None and stat.st_mtime_ns > fresh_after:
+                entry.append(hashlib.sha256(path.read_bytes()).hexdigest())
         except OSError:
             continue
-        files[str(path)] = [stat.st_size, stat.st_mtime_ns]
+        files[str(path)] = entry
     return files
+
+
+def _same_inputs(recorded: object, config: Config) -> bool:
+    if not isinstance(recorded, dict):
+        return False
+    current = input_files(config)
+    if current.keys() != recorded.keys():
+        return False
+    for path, entry in current.items():
+        before = recorded[path]
+        if before[:2] != entry:
+            return False
+        if len(before) > 2:
+            try:
+                if hashlib.sha256(Path(path).read_bytes()).hexdigest() != before[2]:
+                    return False
+            except OSError:
+                return False
+    return True
 
 
 @dataclasses.dataclass
@@ -206,7 +302,7 @@ def unchanged_build(config: Config, strict: bool = False) -> Unchanged | None:
     no renderer. Anything unexpected returns None, and the caller builds for real.
     """
     state = _read(cache_path(config).with_name(STATE_FILE))
-    if not state or state.get("inputs") != input_files(config) or state.get("fingerprint") != fingerprint(config):
+    if not state or not _same_inputs(state.get("inputs"), config) or state.get("fingerprint") != fingerprint(config):
         return None
     diagnostics = [Diagnostic(path, line, message, severity) for path, line, message, severity in state["diagnostics"]]
     if strict and diagnostics:

@@ -10,6 +10,7 @@ headings, images or raw HTML (which Markdown has stashed out of the tree).
 from __future__ import annotations
 
 import bisect
+import hashlib
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
@@ -82,6 +83,13 @@ class RenderedTerm:
     links: list[str]  # slugs linked from the page, explicit and automatic, in order
     problems: list[Diagnostic]
     names: dict[str, str | None] = field(default_factory=dict)  # names it resolved; a change means re-render
+    digest: str = ""  # of everything above but the problems: pages that show it are known by it
+
+    def __post_init__(self):
+        if not self.digest:
+            shown = (self.body, self.faq_answers, self.misconceptions, self.examples, self.takeaways,
+                     self.calculators, self.widget_count, self.links)
+            self.digest = hashlib.sha256(repr(shown).encode()).hexdigest()
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 
@@ -54,6 +55,7 @@ class Term:
     autolink: bool = True
     draft: bool = False
     lines: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+    digest: str = field(default="", compare=False, hash=False, repr=False)  # of the file's bytes
 
     def line(self, *path) -> int:
         """The line of a front-matter key or item, for diagnostics."""
@@ -67,3 +69,8 @@ class Term:
     def names(self) -> tuple[str, ...]:
         """Every name a link may use: slug, title and aliases."""
         return (self.slug, self.title, *self.aliases)
+
+
+def term_key(term: Term) -> str:
+    """What a term is made of, as a digest: its file's bytes when it was read from disk."""
+    return f"{term.slug}:{term.digest}" if term.digest else hashlib.sha256(repr(term).encode()).hexdigest()

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 
 MARKER = ".glossary-site.json"
+WRITING = ".glossary-writing"  # the file being written by an update, before it is renamed into place
 
 
 class OutputError(Exception):
@@ -106,6 +107,64 @@ def write_site(files: dict[str, bytes], out_dir: Path, project_root: Path, conte
     return stats
 
 
+def update_site(files: dict[str, bytes], out_dir: Path, project_root: Path, content_dir: Path,
+                keep: set[str]) -> dict[str, tuple[int, int]] | None:
+    """Publish by rewriting only ``files`` in the current site, keeping ``keep`` as they are.
+
+    Each file is written beside its place and renamed over it, so it is always either
+    old or new; files of ours the site no longer has are removed. Returns what
+    write_site returns, or None when the folder is not a site of ours to update (the
+    caller then writes the whole site).
+    """
+    check_output_dir(out_dir, project_root, content_dir)
+    out = Path(os.path.abspath(out_dir))
+    previous = _previous_manifest(out)
+    if not out.is_dir() or out.is_symlink() or not previous or not all(
+            (out / path).is_file() for path in keep):
+        return None
+    remove_leftovers(out)
+    manifest = sorted(set(files) | keep)
+    new = [path for path in sorted(files) if path not in previous]
+    for path in new:  # everything is checked before anything is written
+        relative = safe_relative(path)
+        for folder in list(reversed(relative.parents))[1:]:
+            if (out / folder).is_symlink() or ((out / folder).exists() and not (out / folder).is_dir()):
+                raise _clash(out, folder.as_posix())
+        if os.path.lexists(out / relative):
+            raise _clash(out, path)
+    (out / WRITING).unlink(missing_ok=True)  # from a build killed while writing
+    for path in sorted(files):
+        target = out / safe_relative(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _replace_file(out, target, files[path])
+    for path in sorted(previous - set(manifest) - {MARKER}):
+        target = out / safe_relative(path)
+        if target.is_file() and not target.is_symlink():
+            target.unlink()
+    kept_folders = _folders_of(set(manifest))
+    for folder in sorted(_folders_of(previous) - kept_folders, key=lambda f: -f.count("/")):
+        try:
+            (out / folder).rmdir()  # only when empty: a user's file in it keeps it
+        except OSError:
+            pass
+    _replace_file(out, out / MARKER, (json.dumps({"generator": "glossary", "files": manifest}, indent=1) + "\n").encode())
+    stats = {}
+    for path in manifest:
+        stat = (out / path).stat()
+        stats[path] = (stat.st_size, stat.st_mtime_ns)
+    return stats
+
+
+def _replace_file(out: Path, target: Path, data: bytes) -> None:
+    temporary = out / WRITING  # one name, in the site's top folder: a crash leaves nothing elsewhere
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def _previous_manifest(out: Path) -> set[str]:
     try:
         data = json.loads((out / MARKER).read_text(encoding="utf-8"))
@@ -132,7 +191,7 @@ def _clash(out: Path, relative: str) -> OutputError:
 
 def _carry_foreign_files(out: Path, staging: Path, ours: set[str]) -> None:
     """Link files we did not write (CNAME, .git, ...) into the new site; never overwrite them."""
-    written_before = _previous_manifest(out) | {MARKER}
+    written_before = _previous_manifest(out) | {MARKER, WRITING}
     our_folders = _folders_of(ours)
     old_folders = _folders_of(written_before)
     for folder, dirs, names in os.walk(out):

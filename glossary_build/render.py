@@ -27,7 +27,7 @@ from .config import Config
 from .formulakit import Formula, evaluate_formatted
 from .macros import Macro
 from .markdown_ext import RenderedTerm
-from .model import Term
+from .model import Term, term_key
 from .glossarymap import category_links, glossary_map_svg
 from .neighbourhood import neighbourhood_svg
 from .presets import Preset
@@ -132,19 +132,17 @@ class SiteRenderer:
         previous = previous or {}
         result = RenderedSite()
         jobs = page_jobs(glossary)
-
-        def render_job(i: int) -> tuple[str, bytes | None]:
-            path, template, make_context = jobs[i]
-            context = make_context()
-            key = hashlib.sha256(f"{template}\0{context!r}".encode()).hexdigest()
-            return key, None if previous.get(path) == key else self.render(template, **context)
-
-        for (path, _, _), (key, data) in zip(jobs, parallel.run(render_job, len(jobs), workers)):
+        for path, _, _, key in jobs:
             result.keys[path] = key
-            if data is None:
-                result.reused.add(path)
-            else:
-                result.files[path] = data
+        pending = [job for job in jobs if previous.get(job[0]) != job[3]]
+
+        def render_job(i: int) -> bytes:
+            _, template, make_context, _ = pending[i]
+            return self.render(template, **make_context())
+
+        for (path, _, _, _), data in zip(pending, parallel.run(render_job, len(pending), workers)):
+            result.files[path] = data
+        result.reused = set(result.keys) - set(result.files)
         for path, data in static_files(glossary).items():
             result.keys[path] = hashlib.sha256(data).hexdigest()
             if previous.get(path) == result.keys[path]:
@@ -165,21 +163,32 @@ class RenderedSite:
         return sorted(self.keys)
 
 
-def page_jobs(glossary: Glossary) -> list[tuple[str, str, Callable[[], dict]]]:
-    """(output path, template, context maker) for every page.
+def page_jobs(glossary: Glossary) -> list[tuple[str, str, Callable[[], dict], str]]:
+    """(output path, template, context maker, key) for every page.
 
-    Contexts are plain data, made when the page is rendered (by whichever process
-    renders it) and hashed to tell whether the page changed.
+    The key is a digest of everything the page shows, so an unchanged page is known
+    without rendering it. Term pages (most of a site) take theirs from digests the
+    earlier stages made: the term file's, its rendered body's and its neighbours'
+    names and summaries. The few other pages hash their whole context.
     """
     config = glossary.config
     site = site_context(config)
     links = {slug: link_context(term) for slug, term in glossary.terms.items()}
+    link_keys = {slug: repr(tuple(link.values())) for slug, link in links.items()}
     order = list(glossary.terms)
+    shared_key = f"term.html\0{config!r}\0{site!r}"
+    category_keys = {None: "-", **{category: repr(category) for category in glossary.categories}}
 
-    def term_page(slug: str, position: int) -> Callable[[], dict]:
-        return lambda: {"site": site, "root": "../../", "page": term_context(glossary, slug, links, order, position)}
+    def term_page(position: int, slug: str) -> tuple[str, str, Callable[[], dict], str]:
+        inputs = term_page_inputs(glossary, slug, order, position)
+        neighbours = [inputs.related, inputs.referenced_by, inputs.links_to, [inputs.previous], [inputs.next]]
+        key = "\0".join([shared_key, term_key(inputs.term), inputs.rendered.digest, category_keys[inputs.category],
+                         *("\1".join(link_keys[s] if s else "-" for s in group) for group in neighbours)])
+        return (term_url(slug), "term.html",
+                lambda: {"site": site, "root": "../../", "page": term_context(config, inputs, links)},
+                hashlib.sha256(key.encode()).hexdigest())
 
-    jobs: list = [(term_url(slug), "term.html", term_page(slug, position)) for position, slug in enumerate(order)]
+    jobs = [term_page(position, slug) for position, slug in enumerate(order)]
     rest = []
     rest.append(("index.html", "index.html", {"site": site, "root": "", "page": index_context(glossary, links)}))
     rest.append(("categories/index.html", "categories.html", {
@@ -201,7 +210,11 @@ def page_jobs(glossary: Glossary) -> list[tuple[str, str, Callable[[], dict]]]:
     }))
     rest.append(("sitemap.xml", "sitemap.xml", {"urls": sitemap_urls(glossary)}))
     rest.append(("robots.txt", "robots.txt", {"base_url": config.base_url}))
-    return jobs + [(path, template, (lambda context=context: context)) for path, template, context in rest]
+    return jobs + [
+        (path, template, (lambda context=context: context),
+         hashlib.sha256(f"{template}\0{context!r}".encode()).hexdigest())
+        for path, template, context in rest
+    ]
 
 
 def static_files(glossary: Glossary) -> dict[str, bytes]:
@@ -271,11 +284,36 @@ def link_context(term: Term) -> dict:
     }
 
 
-def term_context(glossary: Glossary, slug: str, links: dict, order: list[str], position: int) -> dict:
-    config = glossary.config
-    term = glossary.terms[slug]
+@dataclass(frozen=True)
+class TermPageInputs:
+    """Everything a term page shows, by slug where it shows another term: the page's key is made of these."""
+
+    term: Term
+    rendered: RenderedTerm
+    category: Category | None
+    related: list[str]
+    referenced_by: list[str]
+    links_to: list[str]  # the terms its text links to, for its map
+    previous: str | None
+    next: str | None
+
+
+def term_page_inputs(glossary: Glossary, slug: str, order: list[str], position: int) -> TermPageInputs:
     rendered = glossary.rendered[slug]
-    category = glossary.category_of.get(slug)
+    return TermPageInputs(
+        term=glossary.terms[slug],
+        rendered=rendered,
+        category=glossary.category_of.get(slug),
+        related=glossary.related[slug],
+        referenced_by=glossary.referenced_by[slug],
+        links_to=[s for s in rendered.links if s in glossary.terms],
+        previous=order[position - 1] if position > 0 else None,
+        next=order[position + 1] if position + 1 < len(order) else None,
+    )
+
+
+def term_context(config: Config, inputs: TermPageInputs, links: dict) -> dict:
+    term, rendered, slug = inputs.term, inputs.rendered, inputs.term.slug
     path = term_url(slug)
     context = page_context(config, path, term.title, term.summary)
     context.update(
@@ -285,20 +323,20 @@ def term_context(glossary: Glossary, slug: str, links: dict, order: list[str], p
         misconceptions=rendered.misconceptions,
         examples=list(zip(term.examples, rendered.examples)),
         takeaways=rendered.takeaways,
-        related=[links[s] for s in glossary.related[slug]],
-        referenced_by=[links[s] for s in glossary.referenced_by[slug]],
+        related=[links[s] for s in inputs.related],
+        referenced_by=[links[s] for s in inputs.referenced_by],
         map=NeighbourhoodMap(
-            links[slug], [links[s] for s in rendered.links if s in links],
-            [links[s] for s in glossary.referenced_by[slug]], [links[s] for s in glossary.related[slug]],
+            links[slug], [links[s] for s in inputs.links_to],
+            [links[s] for s in inputs.referenced_by], [links[s] for s in inputs.related],
         ),
-        category=category,
+        category=inputs.category,
         calculators=rendered.calculators,
         scripts=["assets/formulas.js", "assets/calculator.js"] if rendered.widget_count else [],
         reading_minutes=reading_minutes(rendered.body),
         anchor=letter_anchor(links[slug]["letter"]),
-        previous=links[order[position - 1]] if position > 0 else None,
-        next=links[order[position + 1]] if position + 1 < len(order) else None,
-        json_ld=term_json_ld(glossary, term, rendered, context["canonical"]),
+        previous=links[inputs.previous] if inputs.previous else None,
+        next=links[inputs.next] if inputs.next else None,
+        json_ld=term_json_ld(config, term, rendered, context["canonical"]),
     )
     return context
 
@@ -331,8 +369,7 @@ def categories_map(glossary: Glossary) -> str:
                             category_links(crossings), root="")
 
 
-def term_json_ld(glossary: Glossary, term: Term, rendered: RenderedTerm, canonical: str | None) -> list[dict]:
-    config = glossary.config
+def term_json_ld(config: Config, term: Term, rendered: RenderedTerm, canonical: str | None) -> list[dict]:
     term_set = {"@type": "DefinedTermSet", "name": config.title}
     if config.base_url:
         term_set["url"] = config.base_url
@@ -435,24 +472,23 @@ def sitemap_urls(glossary: Glossary) -> list[tuple[str, str | None]]:
 
 
 def terms_json(glossary: Glossary) -> bytes:
+    """The export: one term per line, which diffs well and encodes fast (json's C encoder skips indent)."""
     base = glossary.config.base_url
-    export = {
-        "title": glossary.config.title,
-        "terms": [
-            {
-                "slug": slug,
-                "title": term.title,
-                "aliases": list(term.aliases),
-                "summary": term.summary,
-                "category": glossary.category_of[slug].name if slug in glossary.category_of else None,
-                "tags": list(term.tags),
-                "related": glossary.related[slug],
-                "url": base + pretty(term_url(slug)),
-            }
-            for slug, term in glossary.terms.items()
-        ],
-    }
-    return (json.dumps(export, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    lines = [
+        json.dumps({
+            "slug": slug,
+            "title": term.title,
+            "aliases": list(term.aliases),
+            "summary": term.summary,
+            "category": glossary.category_of[slug].name if slug in glossary.category_of else None,
+            "tags": list(term.tags),
+            "related": glossary.related[slug],
+            "url": base + pretty(term_url(slug)),
+        }, ensure_ascii=False)
+        for slug, term in glossary.terms.items()
+    ]
+    title = json.dumps(glossary.config.title, ensure_ascii=False)
+    return ('{"title": ' + title + ', "terms": [\n' + ",\n".join(lines) + "\n]}\n").encode("utf-8")
 
 
 def group_categories(terms: list[Term]) -> tuple[list[Category], list[tuple[Term, str]]]:

@@ -6,7 +6,11 @@ literals; ``load_terms`` is the only function that reads the content folder.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import os
 import re
+import stat as statmodule
 import unicodedata
 from pathlib import Path
 
@@ -127,14 +131,17 @@ def parse_term(text: str, slug: str, path: str) -> tuple[Term | None, list[Diagn
 
 def term_files(terms_dir: Path) -> list[Path]:
     """The term files of a folder in a stable order, whatever the file system lists first."""
-    if not terms_dir.is_dir():
+    try:
+        with os.scandir(terms_dir) as entries:  # the file type comes with the listing: no stat per file
+            names = [entry.name for entry in entries if entry.name.endswith(".md") and _listed(entry)]
+    except (FileNotFoundError, NotADirectoryError):
         return []
-    return sorted((p for p in terms_dir.iterdir() if p.name.endswith(".md") and _listed(p)), key=lambda p: p.name)
+    return [terms_dir / name for name in sorted(names)]
 
 
-def _listed(path: Path) -> bool:
+def _listed(entry: os.DirEntry) -> bool:
     """Term files, and symlinks named like them (load_term judges those); not editor leftovers."""
-    return not path.name.startswith((".", "#", "~")) and (path.is_symlink() or path.is_file())
+    return not entry.name.startswith((".", "#", "~")) and (entry.is_symlink() or entry.is_file())
 
 
 def symlink_problem(file: Path) -> str | None:
@@ -166,11 +173,32 @@ def load_term(file: Path) -> tuple[Term | None, list[Diagnostic]]:
     text, problems = decode(data, path)
     if text is None:
         return None, problems
-    return parse_term(text, file.name[:-3], path)
+    term, problems = parse_term(text, file.name[:-3], path)
+    return (dataclasses.replace(term, digest=file_digest(data)) if term else None), problems
 
 
-def load_terms(terms_dir: Path) -> tuple[list[Term], list[Diagnostic]]:
-    """Read every term file; a file with problems is left out and its problems returned."""
+def file_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclasses.dataclass
+class KnownTerm:
+    """A term parsed by an earlier build, with the size and time its file had then."""
+
+    size: int
+    mtime: int  # st_mtime_ns
+    term: Term
+
+
+def load_terms(terms_dir: Path, known: dict[str, KnownTerm] | None = None,
+               recent_after: int = 0) -> tuple[list[Term], list[Diagnostic]]:
+    """Read every term file; a file with problems is left out and its problems returned.
+
+    ``known`` (file name -> KnownTerm) saves parsing files whose size and time are
+    unchanged; it is brought up to date in place. A file changed within the clock's
+    resolution of the last build (mtime after ``recent_after``) is read and compared
+    by content, since its time alone cannot prove that it is unchanged.
+    """
     terms: list[Term] = []
     problems: list[Diagnostic] = []
     files = term_files(terms_dir)
@@ -178,9 +206,39 @@ def load_terms(terms_dir: Path) -> tuple[list[Term], list[Diagnostic]]:
         problems.append(
             Diagnostic(display_path(terms_dir), 0, "no term files found: add content/terms/<slug>.md (try `glossary new \"Term\"`)")
         )
+    cache = known if known is not None else {}
+    folder = display_path(terms_dir)
     for file in files:
-        term, found = load_term(file)
-        problems.extend(found)
+        try:
+            stat = file.lstat()  # before reading: an edit made while we read is seen next time
+        except OSError:
+            stat = None
+        term = _still_known(file, stat, cache.get(file.name), recent_after, f"{folder}/{file.name}")
+        if term is None:
+            term, found = load_term(file)
+            problems.extend(found)
+            cache.pop(file.name, None)
+            if term is not None and stat is not None and statmodule.S_ISREG(stat.st_mode):
+                # not symlinks: their target can change without the link's time
+                cache[file.name] = KnownTerm(stat.st_size, stat.st_mtime_ns, term)
         if term is not None:
             terms.append(term)
+    for name in set(cache) - {file.name for file in files}:
+        del cache[name]
     return terms, problems
+
+
+def _still_known(file: Path, stat: os.stat_result | None, known: KnownTerm | None,
+                 recent_after: int, path: str) -> Term | None:
+    if known is None or stat is None or not statmodule.S_ISREG(stat.st_mode):
+        return None
+    if stat.st_size != known.size or stat.st_mtime_ns != known.mtime:
+        return None
+    if stat.st_mtime_ns > recent_after:
+        try:
+            if file_digest(file.read_bytes()) != known.term.digest:
+                return None
+        except OSError:
+            return None
+    # the path is shown relative to the working folder, which may have changed
+    return known.term if known.term.path == path else dataclasses.replace(known.term, path=path)

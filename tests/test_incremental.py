@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -37,6 +38,9 @@ EDITS = [
     ("deleted term", lambda root: (root / "content/terms/block.md").unlink()),
     ("renamed file", lambda root: (root / "content/terms/mixture.md").rename(root / "content/terms/mixture-of-experts.md")),
     ("autolink off", lambda root: edit(root, "weight", term_text("Weights", "A multiplier.", aliases=["expert"], autolink="false", body="A weight scales a parameter.", category="Basics"))),
+    ("mention", lambda root: edit(root, "lora", term_text("LoRA", "Small adapters.", aliases=["low-rank adaptation"], category="Tuning",
+                                                          body="LoRA answers queries cheaply."))),
+    ("term named in a plural", lambda root: edit(root, "query", term_text("Query", "A question.", body="Asked of a model."))),
     ("template", lambda root: write_project(root, {"glossary.yaml": "title: Renamed glossary\n"})),
     ("nothing", lambda root: None),
 ]
@@ -95,7 +99,9 @@ def test_cache_is_safe_to_delete_or_corrupt(tmp_path):
     root = write_project(tmp_path / "project", START)
     run_build(root)
     before = tree_bytes(root / "site")
-    (root / ".glossary-cache/build.json").write_text("{not json")
+    (root / ".glossary-cache/build.bin").write_bytes(b"\x00not marshal")
+    (root / "content/terms/weight.md").touch()  # past the no-op check, which reads only state.json
+    assert run_build(root).reused == 0
     (root / ".glossary-cache/state.json").write_text("[]")
     assert run_build(root).reused == 0
     shutil.rmtree(root / ".glossary-cache")
@@ -125,3 +131,28 @@ def test_strict_with_warnings_never_takes_the_shortcut(tmp_path):
     run_build(root)
     with pytest.raises(BuildFailed):
         run_build(root, strict=True)
+
+
+def test_unchanged_term_files_are_not_parsed_again(tmp_path, monkeypatch):
+    from glossary_build import source
+
+    root = write_project(tmp_path / "project", START)
+    run_build(root)
+    edit(root, "weight", term_text("Weight", "A multiplier.", body="A weight is a parameter, edited.", category="Basics"))
+    parsed = []
+    real = source.parse_term
+    monkeypatch.setattr(source, "parse_term", lambda text, slug, path: parsed.append(slug) or real(text, slug, path))
+    run_build(root)
+    assert parsed == ["weight"]
+
+
+def test_an_edit_that_keeps_size_and_time_is_still_seen(tmp_path):
+    """Coarse file clocks: a same-size save within the same tick must not be missed."""
+    root = write_project(tmp_path / "project", START)
+    run_build(root)
+    path = root / "content/terms/weight.md"
+    before = path.stat()
+    path.write_text(path.read_text().replace("A weight is", "A weight Is"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    run_build(root)
+    assert "A weight Is" in (root / "site/terms/weight/index.html").read_text()

@@ -300,3 +300,92 @@ def test_write_site_refuses_escaping_paths_and_changes_nothing(project, bad):
 
     assert snapshot(project) == before
     assert not (project / "escaped.txt").exists()
+
+
+# -- an incremental build rewrites only what changed, in place -----------------------
+
+
+def clean_site(project: Path, tmp_path: Path) -> dict[str, bytes]:
+    """What a clean build of the project's current content publishes."""
+    import shutil
+
+    copy = tmp_path / "clean-copy"
+    shutil.copytree(project / "content", copy / "content")
+    run_build(copy, incremental=False)
+    files = tree_bytes(copy / "site")
+    files.pop(MARKER)
+    return files
+
+
+def test_an_edit_rewrites_changed_files_in_place_and_keeps_the_rest(project):
+    run_build(project)
+    site = project / "site"
+    (site / "CNAME").write_text("glossary.example.org\n")
+    untouched = (site / "terms/gamma/index.html").stat().st_ino
+    folder = site.stat().st_ino  # the same folder, updated, not a new one swapped in
+    (project / "content/terms/beta.md").write_text(
+        term_text("Beta", body="Beta follows [[alpha]], then [[gamma]]."), encoding="utf-8")
+    result = run_build(project)
+    assert result.written == 1
+    assert site.stat().st_ino == folder
+    assert (site / "terms/gamma/index.html").stat().st_ino == untouched  # not even copied
+    assert "then" in (site / "terms/beta/index.html").read_text()
+    assert (site / "CNAME").read_text() == "glossary.example.org\n"
+    assert not (site / output.WRITING).exists()
+
+
+def test_a_deleted_term_loses_its_page_and_folder_but_not_a_users_file(project, tmp_path):
+    (project / "content/terms/delta.md").write_text(term_text("Delta", body="Delta after [[alpha]]."))
+    (project / "content/terms/epsilon.md").write_text(term_text("Epsilon", body="Epsilon after [[alpha]]."))
+    run_build(project)
+    (project / "site/terms/epsilon/notes.txt").write_text("mine")
+    (project / "content/terms/delta.md").unlink()
+    (project / "content/terms/epsilon.md").unlink()
+    run_build(project)
+    assert not (project / "site/terms/delta").exists()
+    assert (project / "site/terms/epsilon/notes.txt").read_text() == "mine"
+    assert not (project / "site/terms/epsilon/index.html").exists()
+    published = json.loads((project / "site" / MARKER).read_text())["files"]
+    assert not any("delta" in path or "epsilon" in path for path in published)
+    mine = tree_bytes(project / "site")
+    mine.pop(MARKER), mine.pop("terms/epsilon/notes.txt")
+    assert mine == clean_site(project, tmp_path)
+
+
+def test_a_new_page_never_overwrites_a_file_we_did_not_write(project):
+    run_build(project)
+    (project / "site/terms/delta").mkdir()
+    (project / "site/terms/delta/index.html").write_text("a user's page")
+    before = snapshot(project / "site")
+    (project / "content/terms/delta.md").write_text(term_text("Delta", body="Delta after [[alpha]]."))
+    with pytest.raises(OutputError, match="did not write"):
+        run_build(project)
+    assert snapshot(project / "site") == before
+
+
+def test_a_build_killed_while_writing_is_repaired_by_the_next(project, tmp_path, monkeypatch):
+    run_build(project)
+    old = tree_bytes(project / "site")
+    for name, body in (("alpha", "Alpha, edited, comes before [[beta]]."), ("beta", "Beta, edited, follows [[alpha]].")):
+        (project / f"content/terms/{name}.md").write_text(term_text(name.title(), body=body))
+    real = output._replace_file
+    written = []
+
+    def dies_on_the_second_file(out, target, data):
+        if written:
+            raise KeyboardInterrupt
+        written.append(target)
+        real(out, target, data)
+
+    monkeypatch.setattr(output, "_replace_file", dies_on_the_second_file)
+    with pytest.raises(KeyboardInterrupt):
+        run_build(project)
+    monkeypatch.undo()
+    now = tree_bytes(project / "site")
+    new = clean_site(project, tmp_path)
+    assert all(now[path] in (old.get(path), new.get(path)) for path in now)  # each file old or new, whole
+    assert not (project / "site" / output.WRITING).exists()
+    run_build(project)
+    repaired = tree_bytes(project / "site")
+    repaired.pop(MARKER)
+    assert repaired == new
