@@ -26,7 +26,7 @@ from .output import update_site, write_site
 from .presets import Preset, load_presets
 from .render import Glossary, SiteRenderer, group_categories, sort_key, term_url
 from .model import Term
-from .source import load_terms, term_files
+from .source import load_terms, term_file_names
 
 
 @dataclass
@@ -92,7 +92,7 @@ def load_glossary(config: Config, site: SiteRenderer | None = None, cache: Build
     loaded = {t.slug for t in terms}
     index.unloaded = {
         file.name[:-3]: display_path(file)
-        for file in term_files(config.terms_dir) if file.name[:-3] not in loaded
+        for file in [config.terms_dir / name for name in term_file_names(config.terms_dir) if name[:-3] not in loaded]
     }
     related, found = resolve_related(published, index, drafts)
     problems += found
@@ -107,7 +107,7 @@ def load_glossary(config: Config, site: SiteRenderer | None = None, cache: Build
         t.slug: LinkTarget(t.slug, t.title, t.summary, f"../../{term_url(t.slug)}") for t in published
     }
     autolinker_names = autolink_names(published, config.autolink)
-    autolinker = Autolinker(autolinker_names)
+    autolinker = cache.autolinker(autolinker_names) if cache is not None else Autolinker(autolinker_names)
     renderer = BodyRenderer(
         index, targets, autolinker, trust_html=config.trust_html, registry=registry,
         render_calculator=lambda macro, element_id: site.calculator_html(macro, element_id, presets),
@@ -183,13 +183,13 @@ def build(config: Config, strict: bool = False, config_problems: list[Diagnostic
     build ignores it. The result is byte-identical either way.
     """
     started = time.perf_counter()
+    # before reading: an edit during the build is seen by the next one
+    inputs = input_files(config, fresh_after=now_ns() - CLOCK_SLACK_NS)
     if incremental:
-        unchanged = unchanged_build(config, strict)
+        unchanged = unchanged_build(config, inputs, strict)
         if unchanged:
             return BuildResult(terms=unchanged.terms, files=unchanged.files, written=0, reused=unchanged.files,
                                seconds=time.perf_counter() - started, diagnostics=unchanged.diagnostics)
-    # before reading: an edit during the build is seen by the next one
-    inputs = input_files(config, fresh_after=now_ns() - CLOCK_SLACK_NS)
     site = SiteRenderer()
     cache = load_cache(config) if incremental else BuildCache()
     workers = parallel.default_workers() if workers is None else workers
@@ -200,6 +200,8 @@ def build(config: Config, strict: bool = False, config_problems: list[Diagnostic
     stats = None
     if incremental and rendered.reused:  # a site of ours to update: rewrite only what changed
         stats = update_site(rendered.files, config.out_dir, config.root, config.content_dir, keep=rendered.reused)
+        if stats is not None:
+            stats.update((path, (cache.pages[path]["size"], cache.pages[path]["mtime"])) for path in rendered.reused)
     if stats is None:  # the first or a clean build: a whole new site, swapped in at once
         stats = write_site(rendered.files, config.out_dir, config.root, config.content_dir, reuse=rendered.reused)
     cache.pages = {path: {"key": rendered.keys[path], "size": size, "mtime": mtime}

@@ -33,7 +33,7 @@ from . import __version__, formats, formulas
 from .config import Config
 from .diagnostics import Diagnostic
 from .model import Example, Faq, Misconception, Source, Term, term_key
-from .source import KnownTerm, term_files
+from .source import KnownTerm, term_file_names
 from .theme import theme_dir
 
 if TYPE_CHECKING:  # the fast path for an unchanged project must not import the renderers
@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # the fast path for an unchanged project must not import the 
 CACHE_DIR = ".glossary-cache"
 CACHE_FILE = "build.bin"  # parsed terms and rendered bodies, in marshal's format: fast to load
 STATE_FILE = "state.json"  # small: enough to tell that nothing changed, without the rendered bodies
-FORMAT = 3
+FORMAT = 5
 CLOCK_SLACK_NS = 2_000_000_000  # file times are coarse on some file systems (FAT: 2 s)
 
 
@@ -81,6 +81,20 @@ class BuildCache:
     shown: dict[str, list] = dataclasses.field(default_factory=dict)  # slug -> [title, summary], last build
     known_terms: dict[str, KnownTerm] = dataclasses.field(default_factory=dict)  # file name -> parsed term
     scanned_at: int = 0  # wall clock (ns) when the build that saved this cache began reading
+
+    trie_key: str = ""  # digest of the autolink names the trie was made from
+    trie: dict = dataclasses.field(default_factory=dict)
+
+    def autolinker(self, names: list[tuple[str, str]]) -> Autolinker:
+        """The automatic-link matcher for names, made again only when they changed."""
+        from .links import Autolinker
+
+        key = hashlib.sha256(repr(names).encode()).hexdigest()
+        if key == self.trie_key:
+            return Autolinker(names, trie=self.trie)
+        autolinker = Autolinker(names)
+        self.trie_key, self.trie = key, autolinker.root
+        return autolinker
 
     # -- bodies ---------------------------------------------------------------
 
@@ -135,31 +149,52 @@ class BodyPlan:
         entry = self.cache.bodies.get(term.slug)
         if entry is None or entry["key"] != term_key(term):
             return None
-        rendered = entry["rendered"]
-        names = rendered[NAMES_FIELD]
+        widget_count, links, names, digest = entry["meta"]
         if self.changed_names or self.changed_keys:
             from .links import normalize
 
             if any(name in self.changed_names or normalize(name) in self.changed_keys for name in names):
                 return None
         if self.changed_targets and not (self.changed_targets.isdisjoint(names.values())
-                                         and self.changed_targets.isdisjoint(rendered[LINKS_FIELD])):
+                                         and self.changed_targets.isdisjoint(links)):
             return None
         if self.new_names:
             texts = texts_of(term)
             folded = "\n".join(texts).casefold()
             if any(word in folded for word in self.new_words) and any(self.new_names.find(text) for text in texts):
                 return None
-        from .markdown_ext import RenderedTerm
-
-        return RenderedTerm(*rendered)
+        return StoredRender(entry["html"], widget_count, links, names, digest)
 
     def remember(self, term: Term, rendered: RenderedTerm) -> None:
         if rendered.problems:
             self.cache.bodies.pop(term.slug, None)
             return
-        data = tuple([] if name == "problems" else getattr(rendered, name) for name in RENDERED_FIELDS)
-        self.cache.bodies[term.slug] = {"key": term_key(term), "rendered": data}
+        html = marshal.dumps(tuple(getattr(rendered, name) for name in HTML_FIELDS))
+        meta = (rendered.widget_count, rendered.links, rendered.names, rendered.digest)
+        self.cache.bodies[term.slug] = {"key": term_key(term), "html": html, "meta": meta}
+
+
+HTML_FIELDS = ("body", "faq_answers", "misconceptions", "examples", "takeaways", "calculators")
+
+
+class StoredRender:
+    """A cached RenderedTerm whose HTML is decoded only if a page showing it is rendered again.
+
+    Most of a cache is HTML, and an edit re-renders few pages: keeping it encoded
+    until asked for makes loading the cache cheap.
+    """
+
+    problems: tuple = ()
+
+    def __init__(self, html: bytes, widget_count: int, links: list[str], names: dict, digest: str):
+        self._html = html
+        self.widget_count, self.links, self.names, self.digest = widget_count, links, names, digest
+
+    def __getattr__(self, name: str):
+        if name not in HTML_FIELDS:
+            raise AttributeError(name)
+        self.__dict__.update(zip(HTML_FIELDS, marshal.loads(self._html)))
+        return self.__dict__[name]
 
 
 # -- on disk -----------------------------------------------------------------
@@ -170,10 +205,6 @@ def cache_path(config: Config) -> Path:
 
 
 SMALL_FIELDS = ("fingerprint", "pages", "out", "inputs", "diagnostics", "terms")
-RENDERED_FIELDS = ("body", "faq_answers", "misconceptions", "examples", "takeaways", "calculators",
-                   "widget_count", "links", "problems", "names", "digest")
-NAMES_FIELD = RENDERED_FIELDS.index("names")
-LINKS_FIELD = RENDERED_FIELDS.index("links")
 TERM_FIELDS = [f.name for f in dataclasses.fields(Term) if f.name not in ("path", "lines", "digest")]
 PARTS = {"faqs": Faq, "misconceptions": Misconception, "examples": Example, "sources": Source}
 
@@ -220,7 +251,8 @@ def load_cache(config: Config) -> BuildCache:
         return BuildCache()
     try:
         return BuildCache(names=bulk["names"], bodies=bulk["bodies"], scanned_at=bulk["scanned_at"],
-                          resolved=bulk["resolved"], shown=bulk["shown"],
+                          resolved=bulk["resolved"], shown=bulk["shown"], trie_key=bulk["trie_key"],
+                          trie=bulk["trie"],
                           known_terms={name: known_term(record) for name, record in bulk["terms"].items()},
                           **{name: state[name] for name in SMALL_FIELDS})
     except (TypeError, KeyError, AttributeError, ValueError):
@@ -236,7 +268,7 @@ def save_cache(config: Config, cache: BuildCache) -> None:
         state = {"format": FORMAT, **{name: getattr(cache, name) for name in SMALL_FIELDS}}
         bulk = {"format": FORMAT, "python": sys.version, "version": __version__, "fingerprint": cache.fingerprint, "names": cache.names,
                 "bodies": cache.bodies, "scanned_at": cache.scanned_at,
-                "resolved": cache.resolved, "shown": cache.shown,
+                "resolved": cache.resolved, "shown": cache.shown, "trie_key": cache.trie_key, "trie": cache.trie,
                 "terms": {name: term_record(known) for name, known in cache.known_terms.items()}}
         for target, data in ((path, marshal.dumps(bulk)), (path.with_name(STATE_FILE), json.dumps(state).encode())):
             temporary = target.with_suffix(".tmp")
@@ -254,32 +286,36 @@ def input_files(config: Config, fresh_after: int | None = None) -> dict[str, lis
     """Every source file a build reads: [size, modification time], plus a digest of the
     bytes for files modified after ``fresh_after`` (ns), whose time alone proves nothing."""
     files = {}
-    for path in [*term_files(config.terms_dir), config.content_dir / "presets.yaml", config.config_file,
-                 config.root / "formulas.py"]:
+    folder = str(config.terms_dir)
+    for path in [*(os.path.join(folder, name) for name in term_file_names(folder)), str(config.content_dir / "presets.yaml"),
+                 str(config.config_file), str(config.root / "formulas.py")]:
         try:
-            stat = path.stat()
+            stat = os.stat(path)
             entry = [stat.st_size, stat.st_mtime_ns]
             if fresh_after is not None and stat.st_mtime_ns > fresh_after:
-                entry.append(hashlib.sha256(path.read_bytes()).hexdigest())
+                entry.append(_digest_of(path))
         except OSError:
             continue
-        files[str(path)] = entry
+        files[path] = entry
     return files
 
 
-def _same_inputs(recorded: object, config: Config) -> bool:
-    if not isinstance(recorded, dict):
-        return False
-    current = input_files(config)
-    if current.keys() != recorded.keys():
+def _digest_of(path: str) -> str:
+    with open(path, "rb") as file:
+        return hashlib.sha256(file.read()).hexdigest()
+
+
+def same_inputs(recorded: object, current: dict[str, list]) -> bool:
+    """Whether the inputs of the last build (recorded) are those found now (current)."""
+    if not isinstance(recorded, dict) or current.keys() != recorded.keys():
         return False
     for path, entry in current.items():
         before = recorded[path]
-        if before[:2] != entry:
+        if before[:2] != entry[:2]:
             return False
         if len(before) > 2:
             try:
-                if hashlib.sha256(Path(path).read_bytes()).hexdigest() != before[2]:
+                if (entry[2] if len(entry) > 2 else _digest_of(path)) != before[2]:
                     return False
             except OSError:
                 return False
@@ -295,14 +331,14 @@ class Unchanged:
     diagnostics: list[Diagnostic]
 
 
-def unchanged_build(config: Config, strict: bool = False) -> Unchanged | None:
+def unchanged_build(config: Config, inputs: dict[str, list], strict: bool = False) -> Unchanged | None:
     """When no source, setting or theme file changed and the site is as we left it, say so.
 
     This is the no-op rebuild: it reads file sizes and times, not files, and imports
     no renderer. Anything unexpected returns None, and the caller builds for real.
     """
     state = _read(cache_path(config).with_name(STATE_FILE))
-    if not state or not _same_inputs(state.get("inputs"), config) or state.get("fingerprint") != fingerprint(config):
+    if not state or not same_inputs(state.get("inputs"), inputs) or state.get("fingerprint") != fingerprint(config):
         return None
     diagnostics = [Diagnostic(path, line, message, severity) for path, line, message, severity in state["diagnostics"]]
     if strict and diagnostics:

@@ -29,7 +29,9 @@ def normalize(name: str) -> str:
 
 def is_case_sensitive(name: str) -> bool:
     """Names with a word of two or more capitals (MoE, LoRA, GPU) keep their case."""
-    return any(sum(ch.isupper() for ch in word) >= 2 for word in name.split())
+    if name.islower() or name.istitle():  # the common cases, at C speed
+        return False
+    return any(sum(map(str.isupper, word)) >= 2 for word in name.split())
 
 
 @dataclass
@@ -125,9 +127,14 @@ class Match:
 class Autolinker:
     """Finds mentions of term names in text: leftmost-longest, whole words, one pass."""
 
-    def __init__(self, names: list[tuple[str, str]]):
-        """names: (name, slug) pairs; names from different slugs never clash (the index checked)."""
-        self.root: dict = {}
+    def __init__(self, names: list[tuple[str, str]], trie: dict | None = None):
+        """names: (name, slug) pairs; names from different slugs never clash (the index checked).
+
+        trie: the ``root`` of an Autolinker made from the same names, to skip building it.
+        """
+        self.root: dict = trie if trie is not None else {}
+        if trie is not None:
+            return
         for name, slug in names:
             tokens = [key for key, _, _ in tokenize(name)]
             if not tokens:

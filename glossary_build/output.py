@@ -111,16 +111,16 @@ def update_site(files: dict[str, bytes], out_dir: Path, project_root: Path, cont
                 keep: set[str]) -> dict[str, tuple[int, int]] | None:
     """Publish by rewriting only ``files`` in the current site, keeping ``keep`` as they are.
 
-    Each file is written beside its place and renamed over it, so it is always either
-    old or new; files of ours the site no longer has are removed. Returns what
-    write_site returns, or None when the folder is not a site of ours to update (the
-    caller then writes the whole site).
+    ``keep`` must be files of ours that the caller found unchanged. Each file is written
+    beside its place and renamed over it, so it is always either old or new; files of
+    ours the site no longer has are removed. Returns (size, mtime) of the files written,
+    or None when the folder is not a site of ours to update (the caller then writes the
+    whole site).
     """
     check_output_dir(out_dir, project_root, content_dir)
     out = Path(os.path.abspath(out_dir))
     previous = _previous_manifest(out)
-    if not out.is_dir() or out.is_symlink() or not previous or not all(
-            (out / path).is_file() for path in keep):
+    if not out.is_dir() or out.is_symlink() or not previous or not keep <= previous:
         return None
     remove_leftovers(out)
     manifest = sorted(set(files) | keep)
@@ -149,7 +149,7 @@ def update_site(files: dict[str, bytes], out_dir: Path, project_root: Path, cont
             pass
     _replace_file(out, out / MARKER, (json.dumps({"generator": "glossary", "files": manifest}, indent=1) + "\n").encode())
     stats = {}
-    for path in manifest:
+    for path in files:
         stat = (out / path).stat()
         stats[path] = (stat.st_size, stat.st_mtime_ns)
     return stats

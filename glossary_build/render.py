@@ -71,6 +71,8 @@ def sort_key(title: str, slug: str) -> tuple[str, str, str]:
 
 
 def fold(text: str) -> str:
+    if text.isascii():  # nothing to decompose
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
@@ -174,10 +176,10 @@ def page_jobs(glossary: Glossary) -> list[tuple[str, str, Callable[[], dict], st
     config = glossary.config
     site = site_context(config)
     links = {slug: link_context(term) for slug, term in glossary.terms.items()}
-    link_keys = {slug: repr(tuple(link.values())) for slug, link in links.items()}
+    link_keys = {slug: hashlib.sha1(repr(tuple(link.values())).encode()).hexdigest() for slug, link in links.items()}
     order = list(glossary.terms)
     shared_key = f"term.html\0{config!r}\0{site!r}"
-    category_keys = {None: "-", **{category: repr(category) for category in glossary.categories}}
+    category_keys = {None: "-", **{c: hashlib.sha1(repr(c).encode()).hexdigest() for c in glossary.categories}}
 
     def term_page(position: int, slug: str) -> tuple[str, str, Callable[[], dict], str]:
         inputs = term_page_inputs(glossary, slug, order, position)
