@@ -18,6 +18,7 @@ from .diagnostics import WARNING, Diagnostic
 from .model import Term
 
 TOKEN_RE = re.compile(r"\x02[^\x03]*\x03|\w+|[^\w\s]")
+SPACED_TOKEN_RE = re.compile(r"(\s*)(\x02[^\x03]*\x03|\w+|[^\w\s])")  # the same tokens, and the space before
 SPACE = " "  # marks a token that whitespace separates from the one before it
 TERMINAL = None  # trie key holding the names that end at a node
 
@@ -152,39 +153,52 @@ class Autolinker:
 
     def find(self, text: str) -> list[Match]:
         """Every mention in text, left to right, none overlapping."""
-        tokens = tokenize(text)
+        pairs = SPACED_TOKEN_RE.findall(text)  # (whitespace before, token): most tokens start no name
+        root = self.root
         matches = []
-        count = len(tokens)
+        count = len(pairs)
+        offset = 0  # where pairs[i] starts in text
         i = 0
         while i < count:
-            node = self.root.get(tokens[i][0].lstrip(SPACE).casefold())
+            space, word = pairs[i]
+            node = root.get(word.casefold())
+            if node is None:
+                offset += len(space) + len(word)
+                i += 1
+                continue
+            tokens = [word]
             best = None
             j = i
             while node is not None:
                 for slug, exact, name in node.get(TERMINAL, ()):
-                    if exact is None or self._same_case(tokens, i, j, exact):
+                    if exact is None or self._same_case(tokens, exact):
                         best = (j, slug, name)
                         break
                 j += 1
                 if j == count:
                     break
-                node = node.get(tokens[j][0].casefold())
+                space, word = pairs[j]
+                key = SPACE + word if space else word
+                tokens.append(key)
+                node = node.get(key.casefold())
+            start = offset + len(pairs[i][0])
+            last = best[0] if best else i
+            end = start + sum(len(a) + len(b) for a, b in pairs[i + 1:last + 1]) + len(pairs[i][1])
             if best is None:
+                offset = end
                 i += 1
                 continue
-            last, slug, name = best
-            matches.append(Match(tokens[i][1], tokens[last][2], slug, name))
+            matches.append(Match(start, end, best[1], best[2]))
+            offset = end
             i = last + 1
         return matches
 
     @staticmethod
-    def _same_case(tokens, i: int, j: int, exact: tuple) -> bool:
-        if j - i + 1 != len(exact):
+    def _same_case(tokens: list[str], exact: tuple) -> bool:
+        """tokens: the text's keys from the first one on; exact: a case-sensitive name's keys."""
+        if len(tokens) != len(exact) or tokens[0] != exact[0].lstrip(SPACE):
             return False
-        first = tokens[i][0].lstrip(SPACE)
-        if first != exact[0].lstrip(SPACE):
-            return False
-        return all(tokens[i + k][0] == exact[k] for k in range(1, len(exact)))
+        return all(tokens[k] == exact[k] for k in range(1, len(exact)))
 
 
 def autolink_names(terms: list[Term], enabled: bool = True) -> list[tuple[str, str]]:
