@@ -22,7 +22,7 @@ from .jsgen import CompileError, compile_formulas
 from .links import Autolinker, autolink_names, backlinks, build_name_index, resolve_related
 from .markdown_ext import BodyRenderer, LinkTarget
 from . import parallel
-from .output import update_site, write_site
+from .output import SiteWriter
 from .presets import Preset, load_presets
 from .render import Glossary, SiteRenderer, group_categories, sort_key, term_url
 from .model import Term
@@ -177,10 +177,11 @@ def check(config: Config, strict: bool = False, config_problems: list[Diagnostic
 
 def build(config: Config, strict: bool = False, config_problems: list[Diagnostic] = (),
           incremental: bool = True, progress=_no_progress, workers: int | None = None) -> BuildResult:
-    """Render the whole site in memory, then publish it at once; raise BuildFailed on errors.
+    """Check everything, then render and publish; raise BuildFailed, before writing, on errors.
 
-    Incremental builds reuse what the cache in .glossary-cache/ proves unchanged; a clean
-    build ignores it. The result is byte-identical either way.
+    Incremental builds reuse what the cache in .glossary-cache/ proves unchanged and
+    update the published site in place; a clean build ignores the cache and swaps in a
+    whole new site. The result is byte-identical either way.
     """
     started = time.perf_counter()
     # before reading: an edit during the build is seen by the next one
@@ -196,16 +197,18 @@ def build(config: Config, strict: bool = False, config_problems: list[Diagnostic
     result = check(config, strict, config_problems, site, cache, progress, workers)
     if result.glossary is None:
         raise BuildFailed(result.diagnostics)
-    rendered = site.render_site(result.glossary, reusable_pages(cache, config.out_dir), workers)
-    stats = None
-    if incremental and rendered.reused:  # a site of ours to update: rewrite only what changed
-        stats = update_site(rendered.files, config.out_dir, config.root, config.content_dir, keep=rendered.reused)
-        if stats is not None:
-            stats.update((path, (cache.pages[path]["size"], cache.pages[path]["mtime"])) for path in rendered.reused)
-    if stats is None:  # the first or a clean build: a whole new site, swapped in at once
-        stats = write_site(rendered.files, config.out_dir, config.root, config.content_dir, reuse=rendered.reused)
-    cache.pages = {path: {"key": rendered.keys[path], "size": size, "mtime": mtime}
-                   for path, (size, mtime) in stats.items()}
+    plan = site.plan_site(result.glossary, reusable_pages(cache, config.out_dir))
+    writer = SiteWriter.open(config.out_dir, config.root, config.content_dir, set(plan.keys), plan.reused,
+                             in_place=incremental)
+    try:
+        site.render_pages(plan, writer.write, workers)
+        stats = writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    stats.update((path, (cache.pages[path]["size"], cache.pages[path]["mtime"])) for path in plan.reused)
+    cache.pages = {path: {"key": plan.keys[path], "size": size, "mtime": mtime}
+                   for path, (size, mtime) in sorted(stats.items())}
     cache.out = str(Path(os.path.abspath(config.out_dir)))
     cache.inputs = inputs
     cache.terms = len(result.glossary.terms)
@@ -214,9 +217,9 @@ def build(config: Config, strict: bool = False, config_problems: list[Diagnostic
     return BuildResult(
         terms=len(result.glossary.terms),
         files=len(stats),
-        paths=sorted(rendered.files),
-        written=len(rendered.files),
-        reused=len(rendered.reused),
+        paths=sorted(set(plan.keys) - plan.reused),
+        written=len(plan.keys) - len(plan.reused),
+        reused=len(plan.reused),
         seconds=time.perf_counter() - started,
         diagnostics=result.diagnostics,
     )

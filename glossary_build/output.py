@@ -1,10 +1,10 @@
-"""The only writer: publish a whole site at once, or leave the old one untouched.
+"""The only writer: publish a new site whole, or update the current one file by file.
 
-The new site is written into a temporary folder beside the output and swapped in
-with renames only when every file is written. Before anything is touched the
-output folder is checked: we refuse folders that hold the sources or that some
-other program owns. A marker file lists what we wrote, so files a user added to
-the output (CNAME, .git) are carried into the new site instead of being lost.
+Before anything is touched the output folder is checked: we refuse folders that
+hold the sources or that some other program owns, and paths that would leave the
+folder or replace a file we did not write. A marker file lists what we wrote, so
+files a user added to the output (CNAME, .git) are kept. ``SiteWriter`` says how
+each way of publishing behaves when a build is interrupted.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 
 MARKER = ".glossary-site.json"
-WRITING = ".glossary-writing"  # the file being written by an update, before it is renamed into place
+WRITING = ".glossary-writing"  # + "-<pid>": a file an update is writing, before it is renamed into place
 
 
 class OutputError(Exception):
@@ -51,11 +51,15 @@ def check_output_dir(out_dir: Path, project_root: Path, content_dir: Path) -> No
 
 
 def remove_leftovers(out: Path) -> None:
-    """Folders an earlier build of ours left when it was killed (kill -9, power cut) mid-write."""
+    """What an earlier build of ours left when it was killed (kill -9, power cut) mid-write."""
     for prefix in (f".{out.name}.building-", f".{out.name}.old-"):
         for leftover in out.parent.glob(prefix + "*"):
             if leftover.is_dir() and not leftover.is_symlink():
                 shutil.rmtree(leftover, ignore_errors=True)
+    if out.is_dir() and not out.is_symlink():  # a file an update was writing
+        for leftover in out.glob(WRITING + "-*"):
+            if leftover.is_file() and not leftover.is_symlink():
+                leftover.unlink(missing_ok=True)
 
 
 def safe_relative(path: str) -> PurePosixPath:
@@ -66,97 +70,135 @@ def safe_relative(path: str) -> PurePosixPath:
     return relative
 
 
-def write_site(files: dict[str, bytes], out_dir: Path, project_root: Path, content_dir: Path,
-               reuse: set[str] = frozenset()) -> dict[str, tuple[int, int]]:
-    """Publish files (plus the unchanged ``reuse`` files of the current site) as the new out_dir.
+class SiteWriter:
+    """Where a build puts its files, as they are rendered.
 
-    Returns (size, mtime in ns) of every published file, so a later build can tell
-    that a file is still exactly as written.
+    Two ways to publish, chosen by ``open``:
+
+    - a whole new site (the first build, ``--clean``): written into a folder beside
+      the output and swapped in by renames at ``commit``, so readers see the old
+      site or the new one; unchanged files are hard-linked, not copied;
+    - an update (other builds): only the changed files are written, each into a
+      temporary file renamed over the old one, so every file is always old or new;
+      ``commit`` then removes the files of ours the site no longer has. A build
+      killed half-way leaves some files new, and the next build finds and rewrites
+      whatever differs from what it would write.
+
+    ``write`` may be called from forked worker processes.
     """
-    check_output_dir(out_dir, project_root, content_dir)
-    out = Path(os.path.abspath(out_dir))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(out)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+
+    def __init__(self, out: Path, root: Path, paths: set[str], keep: set[str], in_place: bool, previous: set[str]):
+        self.out, self.root, self.paths, self.keep = out, root, paths, keep
+        self.in_place, self.previous = in_place, previous
+
+    @classmethod
+    def open(cls, out_dir: Path, project_root: Path, content_dir: Path, paths: set[str],
+             keep: set[str] = frozenset(), in_place: bool = False) -> "SiteWriter":
+        """Check everything that could stop the publishing before a byte is written.
+
+        paths: every file of the new site; keep: those that are already in the
+        current site exactly as they should be (the caller checked).
+        """
+        check_output_dir(out_dir, project_root, content_dir)
+        for path in sorted(paths):
+            safe_relative(path)
+        out = Path(os.path.abspath(out_dir))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(out)
+        previous = _previous_manifest(out)
+        if in_place and out.is_dir() and not out.is_symlink() and previous and set(keep) <= previous:
+            for path in sorted(paths - previous):
+                _check_free(out, path)
+            return cls(out, out, set(paths), set(keep), True, previous)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+        return cls(out, staging, set(paths), set(keep), False, previous)
+
+    def write(self, path: str, data: bytes) -> None:
+        target = self.root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if self.in_place:
+            _replace_file(self.out, target, data)
+        else:
+            target.write_bytes(data)
+
+    def commit(self) -> dict[str, tuple[int, int]]:
+        """Publish; returns (size, mtime in ns) of every file written, so a later build can
+        tell that a file is still exactly as written."""
+        manifest = sorted(self.paths)
+        marker = (json.dumps({"generator": "glossary", "files": manifest}, indent=1) + "\n").encode()
+        if self.in_place:
+            self._remove_stale(set(manifest))
+            _replace_file(self.out, self.out / MARKER, marker)
+        else:
+            for path in sorted(self.keep):
+                target = self.root / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(self.out / path, target)  # same bytes, no copy: the old site keeps its own link
+                except OSError:
+                    shutil.copy2(self.out / path, target)
+            (self.root / MARKER).write_bytes(marker)
+            if self.out.is_dir():
+                _carry_foreign_files(self.out, self.root, set(manifest))
+        stats = {}
+        for path in sorted(self.paths - self.keep):
+            stat = (self.root / path).stat()
+            stats[path] = (stat.st_size, stat.st_mtime_ns)
+        if not self.in_place:
+            _swap(self.root, self.out)
+        return stats
+
+    def abort(self) -> None:
+        """After a failure: a new site is thrown away; an update keeps what it wrote, whole files only."""
+        if self.in_place:
+            for leftover in self.out.glob(WRITING + "*"):
+                leftover.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def _remove_stale(self, manifest: set[str]) -> None:
+        for path in sorted(self.previous - manifest - {MARKER}):
+            target = self.out / safe_relative(path)
+            if target.is_file() and not target.is_symlink():
+                target.unlink()
+        for folder in sorted(_folders_of(self.previous) - _folders_of(manifest), key=lambda f: -f.count("/")):
+            try:
+                (self.out / folder).rmdir()  # only when empty: a user's file in it keeps it
+            except OSError:
+                pass
+
+
+def write_site(files: dict[str, bytes], out_dir: Path, project_root: Path, content_dir: Path,
+               reuse: set[str] = frozenset(), in_place: bool = False) -> dict[str, tuple[int, int]]:
+    """Publish files (plus the unchanged ``reuse`` files of the current site) as out_dir.
+
+    Returns (size, mtime in ns) of every published file.
+    """
+    writer = SiteWriter.open(out_dir, project_root, content_dir, set(files) | set(reuse), set(reuse), in_place)
     try:
         for path in sorted(files):
-            target = staging / safe_relative(path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(files[path])
-        for path in sorted(reuse):
-            target = staging / safe_relative(path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(out / path, target)  # same bytes, no copy: the old site keeps its own link
-            except OSError:
-                shutil.copy2(out / path, target)
-        manifest = sorted(set(files) | set(reuse))
-        (staging / MARKER).write_text(
-            json.dumps({"generator": "glossary", "files": manifest}, indent=1) + "\n", encoding="utf-8"
-        )
-        if out.is_dir():
-            _carry_foreign_files(out, staging, set(manifest))
-        stats = {}
-        for path in manifest:
-            stat = (staging / path).stat()
-            stats[path] = (stat.st_size, stat.st_mtime_ns)
-        _swap(staging, out)
+            writer.write(path, files[path])
+        writer.commit()
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        writer.abort()
         raise
-    return stats
-
-
-def update_site(files: dict[str, bytes], out_dir: Path, project_root: Path, content_dir: Path,
-                keep: set[str]) -> dict[str, tuple[int, int]] | None:
-    """Publish by rewriting only ``files`` in the current site, keeping ``keep`` as they are.
-
-    ``keep`` must be files of ours that the caller found unchanged. Each file is written
-    beside its place and renamed over it, so it is always either old or new; files of
-    ours the site no longer has are removed. Returns (size, mtime) of the files written,
-    or None when the folder is not a site of ours to update (the caller then writes the
-    whole site).
-    """
-    check_output_dir(out_dir, project_root, content_dir)
     out = Path(os.path.abspath(out_dir))
-    previous = _previous_manifest(out)
-    if not out.is_dir() or out.is_symlink() or not previous or not keep <= previous:
-        return None
-    remove_leftovers(out)
-    manifest = sorted(set(files) | keep)
-    new = [path for path in sorted(files) if path not in previous]
-    for path in new:  # everything is checked before anything is written
-        relative = safe_relative(path)
-        for folder in list(reversed(relative.parents))[1:]:
-            if (out / folder).is_symlink() or ((out / folder).exists() and not (out / folder).is_dir()):
-                raise _clash(out, folder.as_posix())
-        if os.path.lexists(out / relative):
-            raise _clash(out, path)
-    (out / WRITING).unlink(missing_ok=True)  # from a build killed while writing
-    for path in sorted(files):
-        target = out / safe_relative(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _replace_file(out, target, files[path])
-    for path in sorted(previous - set(manifest) - {MARKER}):
-        target = out / safe_relative(path)
-        if target.is_file() and not target.is_symlink():
-            target.unlink()
-    kept_folders = _folders_of(set(manifest))
-    for folder in sorted(_folders_of(previous) - kept_folders, key=lambda f: -f.count("/")):
-        try:
-            (out / folder).rmdir()  # only when empty: a user's file in it keeps it
-        except OSError:
-            pass
-    _replace_file(out, out / MARKER, (json.dumps({"generator": "glossary", "files": manifest}, indent=1) + "\n").encode())
-    stats = {}
-    for path in files:
-        stat = (out / path).stat()
-        stats[path] = (stat.st_size, stat.st_mtime_ns)
-    return stats
+    return {path: ((out / path).stat().st_size, (out / path).stat().st_mtime_ns) for path in sorted(writer.paths)}
+
+
+def _check_free(out: Path, path: str) -> None:
+    """A new path of ours must not take the place of a user's file or lead through a symlink."""
+    relative = safe_relative(path)
+    for folder in list(reversed(relative.parents))[1:]:
+        if (out / folder).is_symlink() or ((out / folder).exists() and not (out / folder).is_dir()):
+            raise _clash(out, folder.as_posix())
+    if os.path.lexists(out / relative):
+        raise _clash(out, path)
 
 
 def _replace_file(out: Path, target: Path, data: bytes) -> None:
-    temporary = out / WRITING  # one name, in the site's top folder: a crash leaves nothing elsewhere
+    """Write beside the target and rename: the file is never seen half-written."""
+    temporary = out / f"{WRITING}-{os.getpid()}"  # in the site's top folder, one per process
     try:
         temporary.write_bytes(data)
         os.replace(temporary, target)
@@ -191,7 +233,7 @@ def _clash(out: Path, relative: str) -> OutputError:
 
 def _carry_foreign_files(out: Path, staging: Path, ours: set[str]) -> None:
     """Link files we did not write (CNAME, .git, ...) into the new site; never overwrite them."""
-    written_before = _previous_manifest(out) | {MARKER, WRITING}
+    written_before = _previous_manifest(out) | {MARKER}
     our_folders = _folders_of(ours)
     old_folders = _folders_of(written_before)
     for folder, dirs, names in os.walk(out):

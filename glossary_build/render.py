@@ -128,30 +128,51 @@ class SiteRenderer:
         context = calculator_context(macro.formula, macro.values, element_id, presets)
         return self.env.get_template("_calculator.html").render(calc=context)
 
-    def render_site(self, glossary: Glossary, previous: dict[str, str] | None = None,
-                    workers: int = 1) -> "RenderedSite":
-        """Every output file; a page whose inputs hash as in ``previous`` is not rendered again."""
+    def plan_site(self, glossary: Glossary, previous: dict[str, str] | None = None) -> "SitePlan":
+        """Every output file's key, and what must be rendered: pages whose key is not in ``previous``."""
         previous = previous or {}
-        result = RenderedSite()
-        jobs = page_jobs(glossary)
-        for path, _, _, key in jobs:
-            result.keys[path] = key
-        pending = [job for job in jobs if previous.get(job[0]) != job[3]]
-
-        def render_job(i: int) -> bytes:
-            _, template, make_context, _ = pending[i]
-            return self.render(template, **make_context())
-
-        for (path, _, _, _), data in zip(pending, parallel.run(render_job, len(pending), workers)):
-            result.files[path] = data
-        result.reused = set(result.keys) - set(result.files)
+        plan = SitePlan()
+        for path, template, make_context, key in page_jobs(glossary):
+            plan.keys[path] = key
+            if previous.get(path) != key:
+                plan.pending.append((path, template, make_context))
         for path, data in static_files(glossary).items():
-            result.keys[path] = hashlib.sha256(data).hexdigest()
-            if previous.get(path) == result.keys[path]:
-                result.reused.add(path)
-            else:
-                result.files[path] = data
+            plan.keys[path] = hashlib.sha256(data).hexdigest()
+            if previous.get(path) != plan.keys[path]:
+                plan.static[path] = data
+        plan.reused = set(plan.keys) - {path for path, _, _ in plan.pending} - set(plan.static)
+        return plan
+
+    def render_pages(self, plan: "SitePlan", sink: Callable[[str, bytes], None], workers: int = 1) -> None:
+        """Hand every file to be written to sink(path, bytes), as soon as it is rendered.
+
+        With workers, pages are rendered (and handed over) in forked processes, so no
+        page's bytes travel between processes or pile up in memory.
+        """
+        def render_job(i: int) -> None:
+            path, template, make_context = plan.pending[i]
+            sink(path, self.render(template, **make_context()))
+
+        parallel.run(render_job, len(plan.pending), workers)
+        for path, data in plan.static.items():
+            sink(path, data)
+
+    def render_site(self, glossary: Glossary, previous: dict[str, str] | None = None) -> "RenderedSite":
+        """Every output file, in memory; a page whose key is in ``previous`` is not rendered again."""
+        plan = self.plan_site(glossary, previous)
+        result = RenderedSite(keys=plan.keys, reused=plan.reused)
+        for path, template, make_context in plan.pending:
+            result.files[path] = self.render(template, **make_context())
+        result.files.update(plan.static)
         return result
+
+
+@dataclass
+class SitePlan:
+    keys: dict[str, str] = field(default_factory=dict)  # every output path -> hash of what makes it
+    pending: list[tuple[str, str, Callable[[], dict]]] = field(default_factory=list)  # (path, template, context)
+    static: dict[str, bytes] = field(default_factory=dict)  # changed files that need no template
+    reused: set[str] = field(default_factory=set)  # unchanged since the previous build
 
 
 @dataclass

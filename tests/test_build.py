@@ -305,3 +305,13 @@ def test_parallel_build_equals_single_process_build(tmp_path, monkeypatch):
         assert result.written == result.files
         trees[workers] = tree_bytes(project / "site")
     assert trees[1] == trees[2]
+    # an update in place, written by the worker processes themselves
+    for workers in (1, 2):
+        project = tmp_path / f"w{workers}"
+        for term in (project / "content/terms").glob("*.md"):
+            term.write_text(term.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+        config, _ = load_config(project)
+        build(config, workers=workers)
+        trees[workers] = tree_bytes(project / "site")
+    assert trees[1] == trees[2]
+    assert all(b"One more line." in data for path, data in trees[2].items() if path.startswith("terms/"))

@@ -331,7 +331,7 @@ def test_an_edit_rewrites_changed_files_in_place_and_keeps_the_rest(project):
     assert (site / "terms/gamma/index.html").stat().st_ino == untouched  # not even copied
     assert "then" in (site / "terms/beta/index.html").read_text()
     assert (site / "CNAME").read_text() == "glossary.example.org\n"
-    assert not (site / output.WRITING).exists()
+    assert not list(site.glob(output.WRITING + "*"))
 
 
 def test_a_deleted_term_loses_its_page_and_folder_but_not_a_users_file(project, tmp_path):
@@ -384,8 +384,18 @@ def test_a_build_killed_while_writing_is_repaired_by_the_next(project, tmp_path,
     now = tree_bytes(project / "site")
     new = clean_site(project, tmp_path)
     assert all(now[path] in (old.get(path), new.get(path)) for path in now)  # each file old or new, whole
-    assert not (project / "site" / output.WRITING).exists()
+    assert not list((project / "site").glob(output.WRITING + "*"))
     run_build(project)
     repaired = tree_bytes(project / "site")
     repaired.pop(MARKER)
     assert repaired == new
+
+
+def test_what_a_killed_update_was_writing_is_removed_by_the_next_build(project):
+    run_build(project)
+    leftover = project / "site" / f"{output.WRITING}-4242"
+    leftover.write_bytes(b"half a page")
+    (project / "content/terms/beta.md").write_text(term_text("Beta", body="Beta follows [[alpha]], [[gamma]]."))
+    run_build(project)
+    assert not leftover.exists()
+    assert output.WRITING not in (project / "site" / MARKER).read_text()
