@@ -88,6 +88,7 @@ class LiveSite:
     def rebuild(self) -> list[Diagnostic]:
         """Build in memory; publish only a complete success. Returns the diagnostics."""
         from .build import check
+        from .parallel import default_workers
         from .incremental import BuildCache
         from .render import SiteRenderer
 
@@ -96,7 +97,8 @@ class LiveSite:
         config = dataclasses.replace(config, base_url="")  # served from this machine's root
         site = SiteRenderer()
         self.cache = self.cache or BuildCache()
-        result = check(config, config_problems=problems, site=site, cache=self.cache)
+        result = check(config, config_problems=problems, site=site, cache=self.cache,
+                       workers=default_workers())  # term bodies on every core; pages follow, in memory
         diagnostics = result.diagnostics
         with self.changed:
             if result.glossary is None:
