@@ -16,8 +16,8 @@ from pathlib import Path
 from .config import Config
 from .diagnostics import WARNING, BuildFailed, Diagnostic, display_path, errors_in
 from .formulakit import Registry, load_formulas
-from .incremental import (CLOCK_SLACK_NS, BuildCache, fingerprint, input_files, load_cache, now_ns,
-                          reusable_pages, save_cache, unchanged_build)
+from .incremental import (CLOCK_SLACK_NS, BuildCache, fingerprint, input_files, load_cache, reusable_pages,
+                          save_cache, unchanged_build)
 from .jsgen import CompileError, compile_formulas
 from .links import Autolinker, autolink_names, backlinks, build_name_index, resolve_related
 from .markdown_ext import BodyRenderer, LinkTarget
@@ -78,7 +78,7 @@ def load_glossary(config: Config, site: SiteRenderer | None = None, cache: Build
     site = site or SiteRenderer()
     registry, presets, formulas_js, problems = load_calculators(config)
     if cache is not None:
-        recent_after, cache.scanned_at = cache.scanned_at - CLOCK_SLACK_NS, now_ns()
+        recent_after, cache.scanned_at = cache.scanned_at - CLOCK_SLACK_NS, time.time_ns()
         terms, found = load_terms(config.terms_dir, cache.known_terms, recent_after)
     else:
         terms, found = load_terms(config.terms_dir)
@@ -185,7 +185,7 @@ def build(config: Config, strict: bool = False, config_problems: list[Diagnostic
     """
     started = time.perf_counter()
     # before reading: an edit during the build is seen by the next one
-    inputs = input_files(config, fresh_after=now_ns() - CLOCK_SLACK_NS)
+    inputs = input_files(config, fresh_after=time.time_ns() - CLOCK_SLACK_NS)
     if incremental:
         unchanged = unchanged_build(config, inputs, strict)
         if unchanged:

@@ -1,18 +1,23 @@
 """What an edit can change: the cache that lets a rebuild redo only that.
 
-Two layers, both keyed by their inputs so that a reused result is exactly what a
+Three layers, each keyed by its inputs so that a reused result is exactly what a
 clean build would produce:
 
-- term bodies (the Markdown stage): reused when the term's own text is unchanged,
-  every name the body resolved (explicit [[links]] and automatic mentions) still
-  leads to the same term, the terms it links to kept their title and summary, and
-  no name that appeared since the last build occurs in its text;
-- pages (the template stage): reused when the hash of the page's whole context is
-  unchanged (see render.RenderedSite).
+- parsed term files (the load stage): reused while the file's size and time are
+  unchanged (and, for a file changed within the clock's resolution of the last
+  build, its bytes);
+- term bodies (the Markdown stage): reused when the term's file is unchanged, no
+  name the body resolved (explicit [[links]] and automatic mentions) now leads
+  elsewhere, no term it links to changed title or summary, and no name that
+  appeared since the last build occurs in its text;
+- pages (the template stage): reused when their key is unchanged (see
+  render.page_jobs) and the published file is still as we wrote it.
 
 Anything global (package version, theme files, glossary.yaml, formulas, presets)
-is folded into one fingerprint; when it changes, nothing is reused. The cache on
-disk is plain JSON in .glossary-cache/ beside glossary.yaml, safe to delete.
+is folded into one fingerprint; when it changes, only parsed files are reused.
+The cache lives in .glossary-cache/ beside glossary.yaml and is safe to delete:
+state.json (small, JSON) is all a rebuild with nothing to do reads; build.bin
+(marshal, the fastest format Python loads) holds the rest.
 """
 
 from __future__ import annotations
@@ -24,7 +29,6 @@ import json
 import marshal
 import os
 import sys
-import time
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -266,8 +270,8 @@ def save_cache(config: Config, cache: BuildCache) -> None:
         path.parent.mkdir(exist_ok=True)
         (path.parent / ".gitignore").write_text("*\n", encoding="utf-8")
         state = {"format": FORMAT, **{name: getattr(cache, name) for name in SMALL_FIELDS}}
-        bulk = {"format": FORMAT, "python": sys.version, "version": __version__, "fingerprint": cache.fingerprint, "names": cache.names,
-                "bodies": cache.bodies, "scanned_at": cache.scanned_at,
+        bulk = {"format": FORMAT, "python": sys.version, "version": __version__, "fingerprint": cache.fingerprint,
+                "names": cache.names, "bodies": cache.bodies, "scanned_at": cache.scanned_at,
                 "resolved": cache.resolved, "shown": cache.shown, "trie_key": cache.trie_key, "trie": cache.trie,
                 "terms": {name: term_record(known) for name, known in cache.known_terms.items()}}
         for target, data in ((path, marshal.dumps(bulk)), (path.with_name(STATE_FILE), json.dumps(state).encode())):
@@ -278,17 +282,13 @@ def save_cache(config: Config, cache: BuildCache) -> None:
         pass
 
 
-def now_ns() -> int:
-    return time.time_ns()
-
-
 def input_files(config: Config, fresh_after: int | None = None) -> dict[str, list]:
     """Every source file a build reads: [size, modification time], plus a digest of the
     bytes for files modified after ``fresh_after`` (ns), whose time alone proves nothing."""
     files = {}
     folder = str(config.terms_dir)
-    for path in [*(os.path.join(folder, name) for name in term_file_names(folder)), str(config.content_dir / "presets.yaml"),
-                 str(config.config_file), str(config.root / "formulas.py")]:
+    extras = [config.content_dir / "presets.yaml", config.config_file, config.root / "formulas.py"]
+    for path in [*(os.path.join(folder, name) for name in term_file_names(folder)), *map(str, extras)]:
         try:
             stat = os.stat(path)
             entry = [stat.st_size, stat.st_mtime_ns]

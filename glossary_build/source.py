@@ -211,13 +211,14 @@ def load_terms(terms_dir: Path, known: dict[str, KnownTerm] | None = None,
             Diagnostic(display_path(terms_dir), 0, "no term files found: add content/terms/<slug>.md (try `glossary new \"Term\"`)")
         )
     cache = known if known is not None else {}
-    folder = display_path(terms_dir)
+    shown = display_path(terms_dir)
+    folder = "" if shown == "." else shown + "/"
     for file in files:
         try:
             stat = file.lstat()  # before reading: an edit made while we read is seen next time
         except OSError:
             stat = None
-        term = _still_known(file, stat, cache.get(file.name), recent_after, f"{folder}/{file.name}")
+        term = _still_known(file, stat, cache.get(file.name), recent_after, folder + file.name)
         if term is None:
             term, found = load_term(file)
             problems.extend(found)
