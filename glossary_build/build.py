@@ -123,9 +123,7 @@ def load_glossary(config: Config, site: SiteRenderer | None = None, cache: Build
     pending = [term for term in published if term.slug not in rendered]
     fresh = parallel.run(lambda i: renderer.render_term(pending[i]), len(pending), workers, progress)
     for term, result in zip(pending, fresh):
-        rendered[term.slug] = result
-        if plan:
-            plan.remember(term, result)
+        rendered[term.slug] = plan.remember(term, result) if plan else result
     rendered = {term.slug: rendered[term.slug] for term in published}  # index order, whoever rendered it
     for result in rendered.values():
         problems += result.problems

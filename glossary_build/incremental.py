@@ -169,13 +169,16 @@ class BodyPlan:
                 return None
         return StoredRender(entry["html"], widget_count, links, names, digest)
 
-    def remember(self, term: Term, rendered: RenderedTerm) -> None:
+    def remember(self, term: Term, rendered: RenderedTerm) -> RenderedTerm | StoredRender:
+        """Keep a fresh render for the next build; returns the stored form, which holds its
+        HTML once (encoded) instead of twice."""
         if rendered.problems:
             self.cache.bodies.pop(term.slug, None)
-            return
+            return rendered
         html = marshal.dumps(tuple(getattr(rendered, name) for name in HTML_FIELDS))
         meta = (rendered.widget_count, rendered.links, rendered.names, rendered.digest)
         self.cache.bodies[term.slug] = {"key": term_key(term), "html": html, "meta": meta}
+        return StoredRender(html, *meta)
 
 
 HTML_FIELDS = ("body", "faq_answers", "misconceptions", "examples", "takeaways", "calculators")
@@ -223,9 +226,18 @@ def term_record(known: KnownTerm) -> tuple:
 
 def known_term(record: tuple) -> KnownTerm:
     size, mtime, path, digest, lines, values = record
-    fields = {name: tuple(PARTS[name](*part) for part in value) if name in PARTS else value
+    fields = {name: tuple(_frozen(PARTS[name], part) for part in value) if name in PARTS else value
               for name, value in zip(TERM_FIELDS, values)}
-    return KnownTerm(size, mtime, Term(path=path, lines=lines, digest=digest, **fields))
+    fields.update(path=path, lines=lines, digest=digest)
+    return KnownTerm(size, mtime, _frozen(Term, fields))
+
+
+def _frozen(cls, values: tuple | dict):
+    """An instance of a frozen dataclass from values it had before; its __init__ (one
+    object.__setattr__ per field) would take most of the time of loading the cache."""
+    instance = object.__new__(cls)
+    instance.__dict__.update(values if isinstance(values, dict) else zip(cls.__dataclass_fields__, values))
+    return instance
 
 
 def _read(path: Path) -> dict | None:

@@ -56,7 +56,7 @@ SAFE_ATTRIBUTES = {
 MACRO_MARKER = '<div class="glossary-macro-{}"></div>'
 PART_SEAM = "\n\n<!--glossary-part-->\n\n"
 PART_SPLIT = re.compile(r"\s*<!--glossary-part-->\s*")
-RISKY_IN_PARTS = re.compile(r"```|~~~|\[\^|<!--|^\s*<[a-zA-Z]", re.M)
+RISKY_IN_PARTS = re.compile(r"\[\^|<!--|^\s*<[a-zA-Z]|^ {0,3}\[[^\]\n]+\]:", re.M)
 
 SAFE_SCHEMES = {"http", "https", "mailto"}
 
@@ -271,14 +271,16 @@ class BodyRenderer:
         self.names: dict[str, str | None] = {}
         self.term = term
         self.links.widget_ids = {}
-        body = self._convert(term.body, term.body_line, block=True)
         parts = [(f.answer, term.line("faqs", i, "a"), False) for i, f in enumerate(term.faqs)]
         for i, m in enumerate(term.misconceptions):
             parts.append((m.myth, term.line("misconceptions", i, "myth"), False))
             parts.append((m.reality, term.line("misconceptions", i, "reality"), False))
         parts += [(e.text, term.line("examples", i, "text"), True) for i, e in enumerate(term.examples)]
         parts += [(t, term.line("takeaways", i), False) for i, t in enumerate(term.takeaways)]
-        html = iter(self._convert_many(parts))
+        texts = [(term.body, term.body_line, True), *parts]
+        html = iter(self._combined(texts) or [self._convert(term.body, term.body_line, block=True),
+                                              *self._convert_many(parts)])
+        body = next(html)
         answers = [next(html) for _ in term.faqs]
         myths = [(next(html), next(html)) for _ in term.misconceptions]
         examples = [next(html) for _ in term.examples]
@@ -298,29 +300,13 @@ class BodyRenderer:
                             dict(sorted(self.names.items())))
 
     def _convert(self, text: str, first_line: int, block: bool = False) -> str:
-        return self._convert_many([(text, first_line, block)], combine=False)[0]
+        return self._convert_many([(text, first_line, block)])[0]
 
-    def _convert_many(self, parts: list[tuple[str, int, bool]], combine: bool = True) -> list[str]:
-        """Markdown of several short texts as one document (much faster), split afterwards.
-
-        Texts that could reach across the seams (fences, footnotes, raw HTML blocks) are
-        converted one by one instead, as is anything that does not split back cleanly.
-        """
-        if combine and len(parts) > 1 and not any(RISKY_IN_PARTS.search(text) for text, _, _ in parts):
-            saved = (list(self.linked), dict(self.names), dict(self.links.widget_ids))
-            joined = PART_SEAM.join(text for text, _, _ in parts)
-            html, page = self._markdown(joined)
-            pieces = PART_SPLIT.split(html)
-            if len(pieces) == len(parts):
-                starts = [0]
-                for text, _, _ in parts[:-1]:
-                    starts.append(starts[-1] + len(text) + len(PART_SEAM))
-                for offset, message in _locate_offsets(joined, page.broken):
-                    index = bisect.bisect_right(starts, offset) - 1
-                    line = joined.count("\n", starts[index], offset) + parts[index][1]
-                    self.problems.append(Diagnostic(self.term.path, line, message))
-                return [self._finish(piece, page, block) for piece, (_, _, block) in zip(pieces, parts)]
-            self.linked, self.names, self.links.widget_ids = saved
+    def _convert_many(self, parts: list[tuple[str, int, bool]]) -> list[str]:
+        """Markdown of several texts: as one document when that is safe, else one by one."""
+        combined = self._combined(parts)
+        if combined is not None:
+            return combined
         results = []
         for text, first_line, block in parts:
             html, page = self._markdown(text)
@@ -328,6 +314,31 @@ class BodyRenderer:
                 self.problems.append(Diagnostic(self.term.path, first_line + text.count("\n", 0, offset), message))
             results.append(self._finish(html, page, block))
         return results
+
+    def _combined(self, parts: list[tuple[str, int, bool]]) -> list[str] | None:
+        """Several texts converted as one document (much faster) and split afterwards, or None.
+
+        Texts that could reach across the seams (footnotes, reference definitions, raw
+        HTML) are not combined. A fence left open swallows the seams after it, so the
+        pieces no longer add up: that is found after converting, and undone.
+        """
+        if len(parts) < 2 or any(RISKY_IN_PARTS.search(text) for text, _, _ in parts):
+            return None
+        saved = (list(self.linked), dict(self.names), dict(self.links.widget_ids))
+        joined = PART_SEAM.join(text for text, _, _ in parts)
+        html, page = self._markdown(joined)
+        pieces = PART_SPLIT.split(html)
+        if len(pieces) != len(parts):
+            self.linked, self.names, self.links.widget_ids = saved
+            return None
+        starts = [0]
+        for text, _, _ in parts[:-1]:
+            starts.append(starts[-1] + len(text) + len(PART_SEAM))
+        for offset, message in _locate_offsets(joined, page.broken):
+            index = bisect.bisect_right(starts, offset) - 1
+            line = joined.count("\n", starts[index], offset) + parts[index][1]
+            self.problems.append(Diagnostic(self.term.path, line, message))
+        return [self._finish(piece, page, block) for piece, (_, _, block) in zip(pieces, parts)]
 
     def _markdown(self, text: str):
         self.md.reset()

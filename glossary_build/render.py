@@ -200,15 +200,23 @@ def page_jobs(glossary: Glossary) -> list[tuple[str, str, Callable[[], dict], st
     link_keys = {slug: hashlib.sha1(repr(tuple(link.values())).encode()).hexdigest() for slug, link in links.items()}
     order = list(glossary.terms)
     shared_key = f"term.html\0{config!r}\0{site!r}"
-    category_keys = {None: "-", **{c: hashlib.sha1(repr(c).encode()).hexdigest() for c in glossary.categories}}
+    category_keys = {None: "-", **{c.slug: hashlib.sha1(repr(c).encode()).hexdigest() for c in glossary.categories}}
+    category_of = {slug: category.slug for slug, category in glossary.category_of.items()}
 
     def term_page(position: int, slug: str) -> tuple[str, str, Callable[[], dict], str]:
-        inputs = term_page_inputs(glossary, slug, order, position)
-        neighbours = [inputs.related, inputs.referenced_by, inputs.links_to, [inputs.previous], [inputs.next]]
-        key = "\0".join([shared_key, term_key(inputs.term), inputs.rendered.digest, category_keys[inputs.category],
-                         *("\1".join(link_keys[s] if s else "-" for s in group) for group in neighbours)])
+        # the key covers exactly what term_page_inputs gives the page, without making it
+        rendered = glossary.rendered[slug]
+        key = "\0".join([
+            shared_key, term_key(glossary.terms[slug]), rendered.digest, category_keys[category_of.get(slug)],
+            "\1".join([link_keys[s] for s in glossary.related[slug]]),
+            "\1".join([link_keys[s] for s in glossary.referenced_by[slug]]),
+            "\1".join([link_keys[s] for s in rendered.links if s in link_keys]),
+            link_keys[order[position - 1]] if position > 0 else "-",
+            link_keys[order[position + 1]] if position + 1 < len(order) else "-",
+        ])
         return (term_url(slug), "term.html",
-                lambda: {"site": site, "root": "../../", "page": term_context(config, inputs, links)},
+                lambda: {"site": site, "root": "../../",
+                         "page": term_context(config, term_page_inputs(glossary, slug, order, position), links)},
                 hashlib.sha256(key.encode()).hexdigest())
 
     jobs = [term_page(position, slug) for position, slug in enumerate(order)]

@@ -2,7 +2,7 @@
 
 PyYAML's constructors apply YAML 1.1 rules that surprise writers (``NO`` becomes
 False, ``1.10`` becomes 1.1, dates shift with time zones). We compose nodes with
-the safe (C when present) loader and convert them ourselves: every scalar stays
+the base (C when present) loader and convert them ourselves: every scalar stays
 the text the writer typed, and the schema decides what a value means. Nothing in
 a document can construct an object or run code, and aliases can neither loop nor
 expand without bound.
@@ -16,9 +16,12 @@ from dataclasses import dataclass, field
 import yaml
 
 try:  # the C loader is several times faster and composes the same nodes
-    _Loader = yaml.CSafeLoader
+    _Loader = yaml.CBaseLoader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
+    _Loader = yaml.BaseLoader
+# The base loaders guess no types (every plain scalar is tagged str), which is all we
+# need: we never construct objects, and the schema decides what a value means. It also
+# saves a regular-expression guess per scalar.
 
 NULLS = {"", "~", "null", "Null", "NULL"}
 ALLOWED_TAGS = {

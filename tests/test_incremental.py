@@ -156,3 +156,43 @@ def test_an_edit_that_keeps_size_and_time_is_still_seen(tmp_path):
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     run_build(root)
     assert "A weight Is" in (root / "site/terms/weight/index.html").read_text()
+
+
+def test_a_cached_term_is_the_term_that_was_parsed(tmp_path):
+    """Terms come back from .glossary-cache/ with every field, line and digest they had."""
+    from glossary_build.incremental import known_term, term_record
+    from glossary_build.source import KnownTerm, load_term
+
+    path = write_project(tmp_path, {"mixture.md": """---
+title: Mixture of experts
+summary: Many experts, few used per token.
+aliases: [MoE, sparse MoE]
+category: Architecture
+tags: [sparsity]
+related: [lora]
+calculators: [moe_params]
+faqs:
+  - q: Is it faster?
+    a: Per token, *yes*.
+misconceptions:
+  - myth: All experts run.
+    reality: Only the routed ones.
+examples:
+  - title: Mixtral
+    text: Eight experts, two active.
+takeaways: [Total and active parameters differ.]
+sources:
+  - title: Switch Transformer
+    url: https://arxiv.org/abs/2101.03961
+updated: 2026-11-01
+autolink: false
+---
+A body.
+"""}) / "mixture.md"
+    term, problems = load_term(path)
+    assert problems == [] and term.faqs and term.examples and term.sources
+    again = known_term(term_record(KnownTerm(1, 2, term)))
+    assert (again.size, again.mtime) == (1, 2)
+    assert again.term == term
+    assert (again.term.lines, again.term.digest, again.term.path) == (term.lines, term.digest, term.path)
+    assert again.term.line("faqs", 0, "a") == term.line("faqs", 0, "a") > 1

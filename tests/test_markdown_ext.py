@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from bs4 import BeautifulSoup
 
-from conftest import run_check, term_text, terms
+from conftest import page, run_build, run_check, term_text, terms
 
 
 def body_of(make_site, body: str, **config) -> BeautifulSoup:
@@ -77,3 +78,20 @@ def test_safe_raw_html_is_kept(make_site):
     soup = body_of(make_site, "<details><summary>More</summary>Hidden <kbd>Ctrl</kbd></details>")
     assert soup.find("summary").get_text() == "More"
     assert soup.find("kbd").get_text() == "Ctrl"
+
+
+@pytest.mark.parametrize("body", ["Intro.\n\n```\nprint('x')\n```", "Intro.\n\n```\nprint('x')  # left open"])
+def test_a_fence_in_the_body_never_swallows_the_texts_after_it(make_site, body):
+    """Body and answers are converted as one document when that is safe; a fence that
+    reaches into the next text would swallow it, so that is found and undone."""
+    text = ("---\ntitle: Fenced\nsummary: A term with code.\nfaqs:\n  - q: Why?\n    a: Because *it* works.\n"
+            "  - q: And then?\n    a: |\n      A fence of its own:\n\n      ```\n      done()\n      ```\n"
+            f"takeaways: ['Keep **one** thing.']\n---\n{body}\n")
+    root = make_site(terms(fenced=text))
+    run_build(root)
+    article = page(root, "terms/fenced/index.html")
+    assert "glossary-part" not in str(article)
+    assert article.select_one(".faqs .answer em").get_text() == "it"
+    assert article.find("strong", string="one") is not None
+    assert all("works" not in code.get_text() for code in article.select("pre, code"))
+    assert article.select(".faqs .answer")[1].select_one("pre code").get_text().strip() == "done()"
