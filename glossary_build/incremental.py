@@ -47,7 +47,7 @@ if TYPE_CHECKING:  # the fast path for an unchanged project must not import the 
 CACHE_DIR = ".glossary-cache"
 CACHE_FILE = "build.bin"  # parsed terms and rendered bodies, in marshal's format: fast to load
 STATE_FILE = "state.json"  # small: enough to tell that nothing changed, without the rendered bodies
-FORMAT = 5
+FORMAT = 7
 CLOCK_SLACK_NS = 2_000_000_000  # file times are coarse on some file systems (FAT: 2 s)
 
 
@@ -169,16 +169,25 @@ class BodyPlan:
                 return None
         return StoredRender(entry["html"], widget_count, links, names, digest)
 
-    def remember(self, term: Term, rendered: RenderedTerm) -> RenderedTerm | StoredRender:
-        """Keep a fresh render for the next build; returns the stored form, which holds its
-        HTML once (encoded) instead of twice."""
+    def remember(self, term: Term, rendered: RenderedTerm | StoredRender) -> RenderedTerm | StoredRender:
+        """Keep a fresh render (best made compact by ``stored_form`` where it was rendered)
+        for the next build; returns what this build should use."""
         if rendered.problems:
             self.cache.bodies.pop(term.slug, None)
             return rendered
-        html = marshal.dumps(tuple(getattr(rendered, name) for name in HTML_FIELDS))
-        meta = (rendered.widget_count, rendered.links, rendered.names, rendered.digest)
-        self.cache.bodies[term.slug] = {"key": term_key(term), "html": html, "meta": meta}
-        return StoredRender(html, *meta)
+        stored = rendered if isinstance(rendered, StoredRender) else stored_form(rendered)
+        meta = (stored.widget_count, stored.links, stored.names, stored.digest)
+        self.cache.bodies[term.slug] = {"key": term_key(term), "html": stored._html, "meta": meta}
+        return stored
+
+
+def stored_form(rendered: RenderedTerm) -> RenderedTerm | StoredRender:
+    """A render with its HTML encoded once: what a cache keeps, and lighter to send
+    between processes. Renders with problems stay as they are (they are not kept)."""
+    if rendered.problems:
+        return rendered
+    html = marshal.dumps(tuple(getattr(rendered, name) for name in HTML_FIELDS))
+    return StoredRender(html, rendered.widget_count, rendered.links, rendered.names, rendered.digest)
 
 
 HTML_FIELDS = ("body", "faq_answers", "misconceptions", "examples", "takeaways", "calculators")
@@ -248,31 +257,54 @@ def _read(path: Path) -> dict | None:
     return data if isinstance(data, dict) and data.get("format") == FORMAT else None
 
 
-def _read_bulk(path: Path) -> dict | None:
-    """The bulk cache; written by this Python version only, since marshal's format is not fixed."""
+def _read_bulk(path: Path) -> BuildCache | None:
+    """The bulk cache: a header, then one record per body and per term, so that neither
+    writing nor reading it ever holds a second copy of the whole in memory. Written by
+    this Python version only, since marshal's format may change between versions."""
     try:
-        data = marshal.loads(path.read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
+        with open(path, "rb") as file:
+            header = _load_record(file)
+            if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("python") != sys.version \
+                    or header.get("version") != __version__:  # parsed terms are only as good as the parser
+                return None
+            bodies = dict(_load_record(file) for _ in range(header["bodies"]))
+            known_terms = {}
+            for _ in range(header["terms"]):
+                name, record = _load_record(file)
+                known_terms[name] = known_term(record)
+        return BuildCache(fingerprint=header["fingerprint"], names=header["names"], bodies=bodies,
+                          scanned_at=header["scanned_at"], resolved=header["resolved"], shown=header["shown"],
+                          trie_key=header["trie_key"], trie=header["trie"], known_terms=known_terms)
+    except (OSError, ValueError, EOFError, TypeError, KeyError, AttributeError):
         return None
-    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("python") != sys.version \
-            or data.get("version") != __version__:  # parsed terms are only as good as the parser
-        return None
-    return data
+
+
+def _dump_record(value, file) -> None:
+    data = marshal.dumps(value)
+    file.write(len(data).to_bytes(4, "little"))
+    file.write(data)
+
+
+def _load_record(file):
+    """One record: its length, then its bytes (marshal.load on a file reads in small pieces, slowly)."""
+    size = int.from_bytes(file.read(4), "little")
+    data = file.read(size)
+    if len(data) != size:
+        raise EOFError("the cache file is cut short")
+    return marshal.loads(data)
 
 
 def load_cache(config: Config) -> BuildCache:
     """The cache of the last build, or an empty one when it is missing, old or unreadable."""
-    state, bulk = _read(cache_path(config).with_name(STATE_FILE)), _read_bulk(cache_path(config))
-    if state is None or bulk is None or state.get("fingerprint") != bulk.get("fingerprint"):
+    state, cache = _read(cache_path(config).with_name(STATE_FILE)), _read_bulk(cache_path(config))
+    if state is None or cache is None or state.get("fingerprint") != cache.fingerprint:
         return BuildCache()
     try:
-        return BuildCache(names=bulk["names"], bodies=bulk["bodies"], scanned_at=bulk["scanned_at"],
-                          resolved=bulk["resolved"], shown=bulk["shown"], trie_key=bulk["trie_key"],
-                          trie=bulk["trie"],
-                          known_terms={name: known_term(record) for name, record in bulk["terms"].items()},
-                          **{name: state[name] for name in SMALL_FIELDS})
-    except (TypeError, KeyError, AttributeError, ValueError):
+        for name in SMALL_FIELDS:
+            setattr(cache, name, state[name])
+    except KeyError:
         return BuildCache()
+    return cache
 
 
 def save_cache(config: Config, cache: BuildCache) -> None:
@@ -281,15 +313,22 @@ def save_cache(config: Config, cache: BuildCache) -> None:
     try:
         path.parent.mkdir(exist_ok=True)
         (path.parent / ".gitignore").write_text("*\n", encoding="utf-8")
+        header = {"format": FORMAT, "python": sys.version, "version": __version__, "fingerprint": cache.fingerprint,
+                  "names": cache.names, "scanned_at": cache.scanned_at, "resolved": cache.resolved,
+                  "shown": cache.shown, "trie_key": cache.trie_key, "trie": cache.trie,
+                  "bodies": len(cache.bodies), "terms": len(cache.known_terms)}
+        temporary = path.with_suffix(".tmp")
+        with open(temporary, "wb") as file:
+            _dump_record(header, file)
+            for item in cache.bodies.items():
+                _dump_record(item, file)
+            for name, known in cache.known_terms.items():
+                _dump_record((name, term_record(known)), file)
+        os.replace(temporary, path)
         state = {"format": FORMAT, **{name: getattr(cache, name) for name in SMALL_FIELDS}}
-        bulk = {"format": FORMAT, "python": sys.version, "version": __version__, "fingerprint": cache.fingerprint,
-                "names": cache.names, "bodies": cache.bodies, "scanned_at": cache.scanned_at,
-                "resolved": cache.resolved, "shown": cache.shown, "trie_key": cache.trie_key, "trie": cache.trie,
-                "terms": {name: term_record(known) for name, known in cache.known_terms.items()}}
-        for target, data in ((path, marshal.dumps(bulk)), (path.with_name(STATE_FILE), json.dumps(state).encode())):
-            temporary = target.with_suffix(".tmp")
-            temporary.write_bytes(data)
-            os.replace(temporary, target)
+        temporary = path.with_name(STATE_FILE).with_suffix(".tmp")
+        temporary.write_text(json.dumps(state), encoding="utf-8")
+        os.replace(temporary, path.with_name(STATE_FILE))
     except (OSError, ValueError):
         pass
 
