@@ -115,7 +115,7 @@ def load_glossary(config: Config, site: SiteRenderer | None = None, cache: Build
         render_calculator=lambda macro, element_id: site.calculator_html(macro, element_id, presets),
         presets={p.id: p for p in presets},
     )
-    shown = {slug: [target.title, target.summary] for slug, target in targets.items()}
+    shown = {slug: target.summary for slug, target in targets.items()}  # what a body shows of a term it links to
     plan = cache.start(fingerprint(config), dict(autolinker_names), index.by_name, shown) if cache is not None else None
     rendered = {}
     for term in published:

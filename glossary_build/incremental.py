@@ -47,7 +47,7 @@ if TYPE_CHECKING:  # the fast path for an unchanged project must not import the 
 CACHE_DIR = ".glossary-cache"
 CACHE_FILE = "build.bin"  # parsed terms and rendered bodies, in marshal's format: fast to load
 STATE_FILE = "state.json"  # small: enough to tell that nothing changed, without the rendered bodies
-FORMAT = 7
+FORMAT = 8
 CLOCK_SLACK_NS = 2_000_000_000  # file times are coarse on some file systems (FAT: 2 s)
 
 
@@ -82,7 +82,7 @@ class BuildCache:
     diagnostics: list[list] = dataclasses.field(default_factory=list)  # warnings of that build
     terms: int = 0
     resolved: dict[str, str] = dataclasses.field(default_factory=dict)  # normalized name -> slug, last build
-    shown: dict[str, list] = dataclasses.field(default_factory=dict)  # slug -> [title, summary], last build
+    shown: dict[str, str] = dataclasses.field(default_factory=dict)  # slug -> summary, last build
     known_terms: dict[str, KnownTerm] = dataclasses.field(default_factory=dict)  # file name -> parsed term
     scanned_at: int = 0  # wall clock (ns) when the build that saved this cache began reading
 
@@ -103,11 +103,11 @@ class BuildCache:
     # -- bodies ---------------------------------------------------------------
 
     def start(self, fingerprint: str, names: dict[str, str], resolved: dict[str, str],
-              shown: dict[str, list[str]]) -> "BodyPlan":
+              shown: dict[str, str]) -> "BodyPlan":
         """Compare this build's names and link targets with the last build's.
 
         names: autolink name -> slug; resolved: every normalized name -> slug (the name
-        index); shown: slug -> [title, summary] of every term a link may lead to. Bodies
+        index); shown: slug -> summary of every term a link may lead to. Bodies
         of terms this build does not publish are forgotten: nothing keeps them current.
         """
         from .links import Autolinker
@@ -122,17 +122,19 @@ class BuildCache:
             changed_keys=_changed(self.resolved, resolved),
             changed_targets=_changed(self.shown, shown),
             new_names=Autolinker(appeared) if appeared else None,
-            new_words={_probe(name) for name, _ in appeared if name.split()},
+            new_probes=[_probe(name) for name, _ in appeared if name.split()],
         )
         self.bodies = {slug: entry for slug, entry in self.bodies.items() if slug in shown}
         self.names, self.resolved, self.shown = dict(names), dict(resolved), dict(shown)
         return plan
 
 
-def _probe(name: str) -> str:
-    """Text every mention of name contains: its first word, less the letter a plural changes (query, queries)."""
+def _probe(name: str) -> tuple[str, ...]:
+    """Text that every mention of name contains (case-folded): each of its words, the
+    last less the letter a plural may change (query, queries)."""
     words = name.casefold().split()
-    return words[0][:-1] if len(words) == 1 and len(words[0]) > 1 else words[0]
+    last = words[-1][:-1] if len(words[-1]) > 1 else words[-1]
+    return (*words[:-1], last)
 
 
 def _changed(before: dict, after: dict) -> set:
@@ -144,9 +146,9 @@ class BodyPlan:
     cache: BuildCache
     changed_names: set[str]  # autolink names that appeared, went or lead elsewhere
     changed_keys: set[str]  # normalized names that resolve differently
-    changed_targets: set[str]  # slugs whose title or summary changed, or that appeared or went
+    changed_targets: set[str]  # slugs whose summary changed, or that appeared or went
     new_names: Autolinker | None  # names that appeared: a body that mentions one must link it
-    new_words: set[str]  # their first words, case-folded: a quick test that a text cannot mention them
+    new_probes: list[tuple[str, ...]]  # text each of them needs: a quick test that a text cannot mention one
 
     def reuse(self, term: Term) -> RenderedTerm | None:
         """The cached render of term, if this build would render it the same way."""
@@ -165,7 +167,8 @@ class BodyPlan:
         if self.new_names:
             texts = texts_of(term)
             folded = "\n".join(texts).casefold()
-            if any(word in folded for word in self.new_words) and any(self.new_names.find(text) for text in texts):
+            if any(all(part in folded for part in probe) for probe in self.new_probes) \
+                    and any(self.new_names.find(text) for text in texts):
                 return None
         return StoredRender(entry["html"], widget_count, links, names, digest)
 
