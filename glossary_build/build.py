@@ -93,8 +93,8 @@ def load_glossary(config: Config, site: SiteRenderer | None = None, cache: Build
     problems += found
     loaded = {t.slug for t in terms}
     index.unloaded = {
-        file.name[:-3]: display_path(file)
-        for file in [config.terms_dir / name for name in term_file_names(config.terms_dir) if name[:-3] not in loaded]
+        name[:-3]: display_path(config.terms_dir / name)
+        for name in term_file_names(config.terms_dir) if name[:-3] not in loaded
     }
     related, found = resolve_related(published, index, drafts)
     problems += found
@@ -123,6 +123,7 @@ def load_glossary(config: Config, site: SiteRenderer | None = None, cache: Build
         if reused:
             rendered[term.slug] = reused
     pending = [term for term in published if term.slug not in rendered]
+
     def render_body(i: int):
         result = renderer.render_term(pending[i])
         return stored_form(result) if plan else result  # encoded where rendered: less to send and keep

@@ -107,8 +107,12 @@ class SiteWriter:
         remove_leftovers(out)
         previous = _previous_manifest(out)
         if in_place and out.is_dir() and not out.is_symlink() and previous and set(keep) <= previous:
+            for folder in sorted(_folders_of(paths - set(keep))):  # written through: none may lead elsewhere
+                if (out / folder).is_symlink() or ((out / folder).exists() and not (out / folder).is_dir()):
+                    raise _clash(out, folder)
             for path in sorted(paths - previous):
-                _check_free(out, path)
+                if os.path.lexists(out / path):
+                    raise _clash(out, path)
             return cls(out, out, set(paths), set(keep), True, previous)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
         return cls(out, staging, set(paths), set(keep), False, previous)
@@ -184,16 +188,6 @@ def write_site(files: dict[str, bytes], out_dir: Path, project_root: Path, conte
         raise
     out = Path(os.path.abspath(out_dir))
     return {path: ((out / path).stat().st_size, (out / path).stat().st_mtime_ns) for path in sorted(writer.paths)}
-
-
-def _check_free(out: Path, path: str) -> None:
-    """A new path of ours must not take the place of a user's file or lead through a symlink."""
-    relative = safe_relative(path)
-    for folder in list(reversed(relative.parents))[1:]:
-        if (out / folder).is_symlink() or ((out / folder).exists() and not (out / folder).is_dir()):
-            raise _clash(out, folder.as_posix())
-    if os.path.lexists(out / relative):
-        raise _clash(out, path)
 
 
 def _replace_file(out: Path, target: Path, data: bytes) -> None:

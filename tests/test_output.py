@@ -399,3 +399,18 @@ def test_what_a_killed_update_was_writing_is_removed_by_the_next_build(project):
     run_build(project)
     assert not leftover.exists()
     assert output.WRITING not in (project / "site" / MARKER).read_text()
+
+
+def test_an_update_never_writes_through_a_folder_turned_into_a_symlink(project, tmp_path):
+    run_build(project)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    folder = project / "site/terms/beta"
+    for child in folder.iterdir():
+        child.unlink()
+    folder.rmdir()
+    folder.symlink_to(elsewhere, target_is_directory=True)
+    (project / "content/terms/beta.md").write_text(term_text("Beta", body="Beta follows [[alpha]], [[gamma]]."))
+    with pytest.raises(OutputError, match="terms/beta"):
+        run_build(project)
+    assert list(elsewhere.iterdir()) == []
