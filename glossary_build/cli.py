@@ -74,6 +74,13 @@ def main() -> None:
     """
 
 
+def _left_as(clean: bool) -> str:
+    """What a build that stopped while writing leaves (see output.SiteWriter)."""
+    if clean:  # a whole new site, swapped in only when complete
+        return "is as it was before this build"
+    return "holds no half-written file (each is old or new); the next build brings the rest up to date"
+
+
 @main.command()
 @src_option
 @click.option("--out", type=click.Path(path_type=Path), help="Output folder (default: site/ in the project).")
@@ -109,12 +116,11 @@ def build(src: Path, out: Path | None, strict: bool, drafts: bool, base_url: str
     except OutputError as refused:
         raise click.ClickException(str(refused)) from None
     except KeyboardInterrupt:
-        raise click.ClickException(
-            f"interrupted; {display_path(config.out_dir)} is as it was before this build") from None
-    except OSError as error:  # a full disk, a read-only folder: the old site is still in place
+        raise click.ClickException(f"interrupted; {display_path(config.out_dir)} {_left_as(clean)}") from None
+    except OSError as error:  # a full disk, a read-only folder
         raise click.ClickException(
             f"cannot write the site ({error.strerror}: {error.filename or config.out_dir}); "
-            f"{display_path(config.out_dir)} is as it was before this build") from None
+            f"{display_path(config.out_dir)} {_left_as(clean)}") from None
     if quiet:
         return
     _report(result.diagnostics)

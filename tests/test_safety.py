@@ -183,3 +183,33 @@ def test_reserved_device_names_are_refused_as_slugs_and_avoided_for_categories(m
     (root / "content/terms/con.md").unlink()
     run_build(root)
     assert (root / "site/categories/nul-term/index.html").is_file()
+
+
+def test_sigterm_during_an_update_leaves_whole_files_and_says_so(make_site, monkeypatch):
+    root = make_site(GOOD)
+    assert CliRunner().invoke(main, ["build"]).exit_code == 0
+    before = tree_bytes(root / "site")
+    write_project(root, terms(alpha=term_text("Alpha", "First, edited.", body="Before beta.")))
+    real = Path.write_bytes
+    previous = signal.getsignal(signal.SIGTERM)
+    calls = []
+
+    def write(self, data):
+        calls.append(self)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)  # after one file of the update is in place
+        return real(self, data)
+
+    try:
+        monkeypatch.setattr(Path, "write_bytes", write)
+        result = CliRunner().invoke(main, ["build"])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: interrupted; site holds no half-written file (each is old or new); "
+                             "the next build brings the rest up to date\n")
+    monkeypatch.undo()
+    assert CliRunner().invoke(main, ["build"]).exit_code == 0
+    after = tree_bytes(root / "site")
+    assert after != before and b"First, edited." in after["terms/alpha/index.html"]
+    assert not [name for name in after if ".glossary-writing" in name]
