@@ -107,7 +107,7 @@ def plain_text(html: str) -> str:
 
 
 class SiteRenderer:
-    """Holds the compiled templates; ``render_site`` is the stage's one entry point."""
+    """Holds the compiled templates: ``plan_site``, then ``render_pages`` (or ``render_site``, in memory)."""
 
     def __init__(self, templates: Path | None = None):
         self.env = jinja2.Environment(
@@ -157,12 +157,19 @@ class SiteRenderer:
         for path, data in plan.static.items():
             sink(path, data)
 
-    def render_site(self, glossary: Glossary, previous: dict[str, str] | None = None) -> "RenderedSite":
-        """Every output file, in memory; a page whose key is in ``previous`` is not rendered again."""
+    def render_site(self, glossary: Glossary, previous: dict[str, str] | None = None,
+                    workers: int = 1) -> "RenderedSite":
+        """Every output file, in memory (for the dev server); a page whose key is in
+        ``previous`` is not rendered again. Workers send the pages they render back."""
         plan = self.plan_site(glossary, previous)
         result = RenderedSite(keys=plan.keys, reused=plan.reused)
-        for path, template, make_context in plan.pending:
-            result.files[path] = self.render(template, **make_context())
+
+        def render_job(i: int) -> bytes:
+            _, template, make_context = plan.pending[i]
+            return self.render(template, **make_context())
+
+        pages = parallel.run(render_job, len(plan.pending), workers)
+        result.files.update(zip((path for path, _, _ in plan.pending), pages))
         result.files.update(plan.static)
         return result
 

@@ -98,14 +98,14 @@ class LiveSite:
         site = SiteRenderer()
         self.cache = self.cache or BuildCache()
         result = check(config, config_problems=problems, site=site, cache=self.cache,
-                       workers=default_workers())  # term bodies on every core; pages follow, in memory
+                       workers=default_workers())  # bodies, then pages, on every core
         diagnostics = result.diagnostics
         with self.changed:
             if result.glossary is None:
                 errors = [d.format() for d in errors_in(diagnostics)]
                 self.snapshot = Snapshot(self.snapshot.files, self.snapshot.version, errors)
             else:
-                rendered = site.render_site(result.glossary, self.keys)
+                rendered = site.render_site(result.glossary, self.keys, default_workers())
                 old = self.snapshot.files
                 files = {path: rendered.files[path] if path in rendered.files else old[path] for path in rendered.keys}
                 self.keys, self.written = rendered.keys, len(rendered.files)

@@ -217,3 +217,22 @@ def test_rebuilds_in_memory_equal_a_fresh_build(tmp_path):
     fresh = LiveSite(root)
     fresh.rebuild()
     assert live.snapshot.files == fresh.snapshot.files
+
+
+def test_the_servers_parallel_build_equals_a_single_process_build(tmp_path, monkeypatch):
+    """Bodies and pages on every core, in a process that also runs the server's threads."""
+    from glossary_build import parallel
+    from glossary_build.serve import LiveSite
+
+    root = write_project(tmp_path / "p", FILES)
+    single = LiveSite(root)
+    single.rebuild()
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 2)
+    monkeypatch.setattr(parallel, "default_workers", lambda: 2)
+    spread = LiveSite(root)
+    spread.rebuild()
+    assert spread.snapshot.files == single.snapshot.files
+    write_project(root, terms(alpha=term_text("Alpha", "New summary.", body="Before beta, again.")))
+    spread.rebuild()
+    single.rebuild()
+    assert spread.snapshot.files == single.snapshot.files
