@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
+import stat as statmodule
 import tempfile
 from pathlib import Path, PurePosixPath
 
@@ -114,7 +116,7 @@ class SiteWriter:
                 if os.path.lexists(out / path):
                     raise _clash(out, path)
             return cls(out, out, set(paths), set(keep), True, previous)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+        staging = _new_folder_beside(out)
         return cls(out, staging, set(paths), set(keep), False, previous)
 
     def write(self, path: str, data: bytes) -> None:
@@ -188,6 +190,25 @@ def write_site(files: dict[str, bytes], out_dir: Path, project_root: Path, conte
         raise
     out = Path(os.path.abspath(out_dir))
     return {path: ((out / path).stat().st_size, (out / path).stat().st_mtime_ns) for path in sorted(writer.paths)}
+
+
+def _new_folder_beside(out: Path) -> Path:
+    """An empty folder to build the new site in, with the permissions the site should have.
+
+    tempfile.mkdtemp would make it private (0700), and once swapped in, a web server
+    running as another user could not read the site. It gets the current site's
+    permissions, or for a first build those of any new folder (the umask's).
+    """
+    for attempt in range(100):
+        folder = out.parent / f".{out.name}.building-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        if out.is_dir() and not out.is_symlink():
+            folder.chmod(statmodule.S_IMODE(out.stat().st_mode))
+        return folder
+    raise OutputError(f"cannot make a folder beside '{out}' to build the site in")
 
 
 def _replace_file(out: Path, target: Path, data: bytes) -> None:

@@ -414,3 +414,15 @@ def test_an_update_never_writes_through_a_folder_turned_into_a_symlink(project, 
     with pytest.raises(OutputError, match="terms/beta"):
         run_build(project)
     assert list(elsewhere.iterdir()) == []
+
+
+def test_the_published_folder_is_readable_by_a_web_server(project):
+    """A new site gets a new folder's permissions (not a private temporary folder's), and
+    a clean rebuild keeps the permissions someone gave the site."""
+    probe = project / "probe"
+    probe.mkdir()
+    run_build(project)
+    assert (project / "site").stat().st_mode & 0o777 == probe.stat().st_mode & 0o777
+    (project / "site").chmod(0o750)
+    run_build(project, incremental=False)
+    assert (project / "site").stat().st_mode & 0o777 == 0o750
