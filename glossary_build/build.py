@@ -181,13 +181,14 @@ def check(config: Config, strict: bool = False, config_problems: list[Diagnostic
 
 
 @contextlib.contextmanager
-def few_collections():
+def few_collections(freeze: bool = True):
     """Loading and checking make millions of small objects that live until the build ends.
 
     Python's cycle collector would walk all of them again and again (a quarter of an
-    edit's time at 10,000 terms); instead it waits for larger batches, and what is
-    alive afterwards is frozen out of later collections (which also spares worker
-    processes from copying memory the collector would touch).
+    edit's time at 10,000 terms); instead it waits for larger batches. With freeze,
+    what is alive afterwards is kept out of later collections until build() ends
+    (which also spares worker processes from copying memory the collector would
+    touch); a long-running server does not freeze, or it would never free them.
     """
     thresholds = gc.get_threshold()
     gc.set_threshold(max(thresholds[0], 100_000), *thresholds[1:])
@@ -195,7 +196,8 @@ def few_collections():
         yield
     finally:
         gc.set_threshold(*thresholds)
-        gc.freeze()  # until the build ends: see build()
+        if freeze:
+            gc.freeze()
 
 
 def build(config: Config, strict: bool = False, config_problems: list[Diagnostic] = (),

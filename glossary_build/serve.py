@@ -87,7 +87,7 @@ class LiveSite:
 
     def rebuild(self) -> list[Diagnostic]:
         """Build in memory; publish only a complete success. Returns the diagnostics."""
-        from .build import check
+        from .build import check, few_collections
         from .parallel import default_workers
         from .incremental import BuildCache
         from .render import SiteRenderer
@@ -97,8 +97,9 @@ class LiveSite:
         config = dataclasses.replace(config, base_url="")  # served from this machine's root
         site = SiteRenderer()
         self.cache = self.cache or BuildCache()
-        result = check(config, config_problems=problems, site=site, cache=self.cache,
-                       workers=default_workers())  # bodies, then pages, on every core
+        with few_collections(freeze=False):
+            result = check(config, config_problems=problems, site=site, cache=self.cache,
+                           workers=default_workers())  # bodies, then pages, on every core
         diagnostics = result.diagnostics
         with self.changed:
             if result.glossary is None:
