@@ -220,7 +220,7 @@ def test_rebuilds_in_memory_equal_a_fresh_build(tmp_path):
 
 
 def test_the_servers_parallel_build_equals_a_single_process_build(tmp_path, monkeypatch):
-    """Bodies and pages on every core, in a process that also runs the server's threads."""
+    """Bodies and pages rendered on every core, as the server does, give the same site."""
     from glossary_build import parallel
     from glossary_build.serve import LiveSite
 
