@@ -377,10 +377,9 @@ def test_a_build_killed_while_writing_is_repaired_by_the_next(project, tmp_path,
         written.append(target)
         real(out, target, data)
 
-    monkeypatch.setattr(output, "_replace_file", dies_on_the_second_file)
-    with pytest.raises(KeyboardInterrupt):
+    with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
+        patch.setattr(output, "_replace_file", dies_on_the_second_file)
         run_build(project)
-    monkeypatch.undo()
     now = tree_bytes(project / "site")
     new = clean_site(project, tmp_path)
     assert all(now[path] in (old.get(path), new.get(path)) for path in now)  # each file old or new, whole

@@ -52,23 +52,35 @@ def test_an_interrupted_or_refused_write_keeps_the_old_site(make_site, monkeypat
     assert b"First, edited." in (root / "site/terms/alpha/index.html").read_bytes()
 
 
-def test_sigterm_during_the_write_unwinds_like_ctrl_c(make_site, monkeypatch):
-    root = make_site(GOOD)
+def sigterm_while_writing(root: Path, monkeypatch, args: list[str], on_write: int) -> tuple[dict, object]:
+    """Build, edit a term, then build with ``args`` and a SIGTERM as file write number
+    ``on_write`` begins (as if CI's timeout or `kill` arrived then); returns the site
+    before the second build and that build's CLI result."""
     assert CliRunner().invoke(main, ["build"]).exit_code == 0
     before = tree_bytes(root / "site")
     write_project(root, terms(alpha=term_text("Alpha", "First, edited.", body="Before beta.")))
     real = Path.write_bytes
     previous = signal.getsignal(signal.SIGTERM)
+    calls = []
 
     def write(self, data):
-        os.kill(os.getpid(), signal.SIGTERM)  # as if CI's timeout or `kill` arrived now
+        calls.append(self)
+        if len(calls) == on_write:
+            os.kill(os.getpid(), signal.SIGTERM)
         return real(self, data)
 
     try:
-        monkeypatch.setattr(Path, "write_bytes", write)
-        result = CliRunner().invoke(main, ["build", "--clean"])
+        with monkeypatch.context() as patch:  # undoes this patch only, not the fixture's chdir
+            patch.setattr(Path, "write_bytes", write)
+            result = CliRunner().invoke(main, ["build", *args])
     finally:
         signal.signal(signal.SIGTERM, previous)
+    return before, result
+
+
+def test_sigterm_during_the_write_unwinds_like_ctrl_c(make_site, monkeypatch):
+    root = make_site(GOOD)
+    before, result = sigterm_while_writing(root, monkeypatch, ["--clean"], on_write=1)
     assert result.exit_code == 1
     assert result.stderr == "Error: interrupted; site is as it was before this build\n"
     assert tree_bytes(root / "site") == before
@@ -187,28 +199,10 @@ def test_reserved_device_names_are_refused_as_slugs_and_avoided_for_categories(m
 
 def test_sigterm_during_an_update_leaves_whole_files_and_says_so(make_site, monkeypatch):
     root = make_site(GOOD)
-    assert CliRunner().invoke(main, ["build"]).exit_code == 0
-    before = tree_bytes(root / "site")
-    write_project(root, terms(alpha=term_text("Alpha", "First, edited.", body="Before beta.")))
-    real = Path.write_bytes
-    previous = signal.getsignal(signal.SIGTERM)
-    calls = []
-
-    def write(self, data):
-        calls.append(self)
-        if len(calls) == 2:
-            os.kill(os.getpid(), signal.SIGTERM)  # after one file of the update is in place
-        return real(self, data)
-
-    try:
-        monkeypatch.setattr(Path, "write_bytes", write)
-        result = CliRunner().invoke(main, ["build"])
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    before, result = sigterm_while_writing(root, monkeypatch, [], on_write=2)  # one file of the update is in
     assert result.exit_code == 1
     assert result.stderr == ("Error: interrupted; site holds no half-written file (each is old or new); "
                              "the next build brings the rest up to date\n")
-    monkeypatch.undo()
     assert CliRunner().invoke(main, ["build"]).exit_code == 0
     after = tree_bytes(root / "site")
     assert after != before and b"First, edited." in after["terms/alpha/index.html"]
