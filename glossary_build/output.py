@@ -174,24 +174,6 @@ class SiteWriter:
                 pass
 
 
-def write_site(files: dict[str, bytes], out_dir: Path, project_root: Path, content_dir: Path,
-               reuse: set[str] = frozenset(), in_place: bool = False) -> dict[str, tuple[int, int]]:
-    """Publish files (plus the unchanged ``reuse`` files of the current site) as out_dir.
-
-    Returns (size, mtime in ns) of every published file.
-    """
-    writer = SiteWriter.open(out_dir, project_root, content_dir, set(files) | set(reuse), set(reuse), in_place)
-    try:
-        for path in sorted(files):
-            writer.write(path, files[path])
-        writer.commit()
-    except BaseException:
-        writer.abort()
-        raise
-    out = Path(os.path.abspath(out_dir))
-    return {path: ((out / path).stat().st_size, (out / path).stat().st_mtime_ns) for path in sorted(writer.paths)}
-
-
 def _new_folder_beside(out: Path) -> Path:
     """An empty folder to build the new site in, with the permissions the site should have.
 

@@ -188,10 +188,6 @@ class RenderedSite:
     keys: dict[str, str] = field(default_factory=dict)  # every output path -> hash of what made it
     reused: set[str] = field(default_factory=set)  # unchanged since the previous build; bytes not produced
 
-    @property
-    def paths(self) -> list[str]:
-        return sorted(self.keys)
-
 
 def page_jobs(glossary: Glossary) -> list[tuple[str, str, Callable[[], dict], str]]:
     """(output path, template, context maker, key) for every page.

@@ -12,7 +12,7 @@ import pytest
 from conftest import run_build, term_text, terms, tree_bytes, tree_listing
 from glossary_build import output
 from glossary_build.diagnostics import BuildFailed
-from glossary_build.output import MARKER, OutputError, check_output_dir, safe_relative, write_site
+from glossary_build.output import MARKER, OutputError, SiteWriter, check_output_dir, safe_relative
 
 
 def good_terms() -> dict[str, str]:
@@ -288,15 +288,14 @@ def test_safe_relative_accepts_paths_inside():
 
 
 @pytest.mark.parametrize("bad", ["../escaped.txt", "ABSOLUTE", "a\\b"])
-def test_write_site_refuses_escaping_paths_and_changes_nothing(project, bad):
+@pytest.mark.parametrize("in_place", [False, True])
+def test_paths_leaving_the_output_are_refused_before_anything_is_written(project, bad, in_place):
     run_build(project)
     before = snapshot(project)
     if bad == "ABSOLUTE":
         bad = str(project / "escaped.txt")
-    files = {"index.html": b"<p>new</p>\n", bad: b"escaped\n"}
-
     with pytest.raises(OutputError, match="leaves the output folder"):
-        write_site(files, project / "site", project, project / "content")
+        SiteWriter.open(project / "site", project, project / "content", {"index.html", bad}, in_place=in_place)
 
     assert snapshot(project) == before
     assert not (project / "escaped.txt").exists()
