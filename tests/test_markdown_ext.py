@@ -95,3 +95,64 @@ def test_a_fence_in_the_body_never_swallows_the_texts_after_it(make_site, body):
     assert article.find("strong", string="one") is not None
     assert all("works" not in code.get_text() for code in article.select("pre, code"))
     assert article.select(".faqs .answer")[1].select_one("pre code").get_text().strip() == "done()"
+
+
+INLINE_SAMPLES = [  # one feature each, then mixed: a wrong needle shows in its own sample
+    "Plain prose with no markup at all, over two\nlines.",
+    "A `code span` and ``double `ticks` inside``.",
+    r"Escaped \*stars\*, a backslash \\ and \[not a link\].",
+    "[a link](https://example.org 'title') and [a reference][r].\n\n[r]: https://example.org/r",
+    "![an image](x.png) and ![a referenced one][r].\n\n[r]: y.png",
+    "<https://example.org/auto> as an address.",
+    "<someone@example.org> as an address.",
+    "Hard  \nbreak.",
+    "Entities &amp; &copy; &#169; &#xA9; and a bare & sign.",
+    "Inline <span class=\"x\">HTML</span>, <!-- a comment --> and <br/>.",
+    "Only *stars*, **double** and ***triple***.",
+    "Only _underscores_, __double__ and a_snake_case_name.",
+    "A note.[^n]\n\n[^n]: Said here.",
+    "[[Token]], [[token|the token]] and [[missing]].",
+    "A figure: {{ figure(nothing) }}.",
+    "`code [[token]] *x*` then *em*, [[Token]], <b>bold</b> &amp; 2*3*4 and * spaced * stars.",
+    "* item with `code`\n* item with [[Token]]\n\n> quoted *emphasis* and [brackets] alone",
+]
+
+
+def _renderer(inline: str):
+    """A body renderer whose inline stage is ours ("prefiltered") or Python-Markdown's own."""
+    from markdown.treeprocessors import InlineProcessor
+
+    from glossary_build.links import NameIndex
+    from glossary_build.markdown_ext import BodyRenderer, LinkTarget
+
+    index = NameIndex(by_name={"token": "token"}, display={"token": "Token"})
+    targets = {"token": LinkTarget("token", "Token", "A unit of text.", "../token/")}
+    renderer = BodyRenderer(index, targets, autolinker=None, trust_html=True)
+    if inline == "stock":
+        renderer.md.treeprocessors.register(InlineProcessor(renderer.md), "inline", 20)
+    return renderer
+
+
+@pytest.mark.parametrize("text", INLINE_SAMPLES)
+def test_skipping_inline_patterns_changes_no_output(text):
+    """Patterns are skipped on text that lacks their characters: the HTML is Python-Markdown's own."""
+    from glossary_build.markdown_ext import PrefilteredInlineProcessor
+
+    ours, stock = _renderer("prefiltered"), _renderer("stock")
+    assert isinstance(ours.md.treeprocessors["inline"], PrefilteredInlineProcessor)
+    assert not isinstance(stock.md.treeprocessors["inline"], PrefilteredInlineProcessor)
+    ours.md.reset()
+    stock.md.reset()
+    assert ours.md.convert(text) == stock.md.convert(text)
+
+
+def test_every_inline_pattern_of_this_markdown_version_has_a_needle():
+    """A pattern without one is tried on every text: still right, but slower (update PATTERN_NEEDLES)."""
+    from glossary_build.markdown_ext import _needles
+
+    renderer = _renderer("prefiltered")
+    missing = [name for name in ("backtick", "escape", "link", "image_link", "autolink", "automail",
+                                 "linebreak", "html", "entity", "em_strong", "footnote", "wikilink",
+                                 "glossary_macro")
+               if _needles(renderer.md.inlinePatterns[name]) is None]
+    assert missing == []
