@@ -201,10 +201,14 @@ class PrefilteredInlineProcessor(InlineTreeprocessor):
         start = 0
         while patternIndex < count:
             pattern, needles = patterns[patternIndex]
-            if needles is not None and not any(needle in data for needle in needles):
-                patternIndex += 1
-                start = 0
-                continue
+            if needles is not None:
+                for needle in needles:
+                    if needle in data:
+                        break
+                else:  # no needle: the pattern cannot match
+                    patternIndex += 1
+                    start = 0
+                    continue
             data, matched, start = apply_pattern(pattern, data, patternIndex, start)
             if not matched:
                 patternIndex += 1
