@@ -35,6 +35,7 @@ from .source import load_terms, term_file_names
 class CheckResult:
     glossary: Glossary | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    renderer: BodyRenderer | None = None  # what rendered the bodies: a resident process renders edits with it
 
 
 @dataclass
@@ -137,10 +138,7 @@ def load_glossary(config: Config, site: SiteRenderer | None = None, cache: Build
     referenced_by = backlinks({slug: r.links for slug, r in rendered.items()})
     problems += writing_warnings(published, config)
     if len(published) > 1:
-        problems += [
-            Diagnostic(t.path, 1, "orphan: no other term links to this one; mention it or link it with [[...]]", WARNING)
-            for t in published if not referenced_by[t.slug]
-        ]
+        problems += [orphan_warning(t) for t in published if not referenced_by[t.slug]]
     glossary = Glossary(
         config=config,
         terms={t.slug: t for t in published},
@@ -150,7 +148,12 @@ def load_glossary(config: Config, site: SiteRenderer | None = None, cache: Build
         categories=tuple(categories),
         formulas_js=formulas_js,
     )
-    return CheckResult(glossary, sorted(set(problems)))
+    return CheckResult(glossary, sorted(set(problems)), renderer)
+
+
+def orphan_warning(term: Term) -> Diagnostic:
+    return Diagnostic(term.path, 1, "orphan: no other term links to this one; mention it or link it with [[...]]",
+                      WARNING)
 
 
 def writing_warnings(terms: list[Term], config: Config) -> list[Diagnostic]:

@@ -189,40 +189,80 @@ class RenderedSite:
     reused: set[str] = field(default_factory=set)  # unchanged since the previous build; bytes not produced
 
 
-def page_jobs(glossary: Glossary) -> list[tuple[str, str, Callable[[], dict], str]]:
-    """(output path, template, context maker, key) for every page.
+class TermPages:
+    """Term pages' jobs (path, template, context maker, key), one at a time or all.
 
-    The key is a digest of everything the page shows, so an unchanged page is known
-    without rendering it. Term pages (most of a site) take theirs from digests the
-    earlier stages made: the term file's, its rendered body's and its neighbours'
-    names and summaries. The few other pages hash their whole context.
+    The key covers exactly what term_page_inputs gives the page, without making it:
+    the term file's digest, its rendered body's, its category, and the link contexts
+    (names and summaries) of the terms it shows. A term's link context and its digest
+    are made the first time a page needs them.
     """
-    config = glossary.config
-    site = site_context(config)
-    links = {slug: link_context(term) for slug, term in glossary.terms.items()}
-    link_keys = {slug: hashlib.sha1(repr(tuple(link.values())).encode()).hexdigest() for slug, link in links.items()}
-    order = list(glossary.terms)
-    shared_key = f"term.html\0{config!r}\0{site!r}"
-    category_keys = {None: "-", **{c.slug: hashlib.sha1(repr(c).encode()).hexdigest() for c in glossary.categories}}
-    category_of = {slug: category.slug for slug, category in glossary.category_of.items()}
 
-    def term_page(position: int, slug: str) -> tuple[str, str, Callable[[], dict], str]:
-        # the key covers exactly what term_page_inputs gives the page, without making it
+    def __init__(self, glossary: Glossary, links: dict | None = None):
+        self.glossary = glossary
+        self.site = site_context(glossary.config)
+        self.order = list(glossary.terms)
+        self.links = links if links is not None else _LinkContexts(glossary.terms)
+        self.shared_key = f"term.html\0{glossary.config!r}\0{self.site!r}"
+        self._link_keys: dict[str, str] = {}
+        self._category_keys: dict[str | None, str] = {None: "-"}
+
+    def link_key(self, slug: str) -> str:
+        key = self._link_keys.get(slug)
+        if key is None:
+            key = self._link_keys[slug] = hashlib.sha1(repr(tuple(self.links[slug].values())).encode()).hexdigest()
+        return key
+
+    def category_key(self, slug: str) -> str:
+        category = self.glossary.category_of.get(slug)
+        name = category.slug if category else None
+        if name not in self._category_keys:
+            self._category_keys[name] = hashlib.sha1(repr(category).encode()).hexdigest()
+        return self._category_keys[name]
+
+    def job(self, slug: str, position: int | None = None) -> tuple[str, str, Callable[[], dict], str]:
+        glossary, order, terms = self.glossary, self.order, self.glossary.terms
+        position = order.index(slug) if position is None else position
         rendered = glossary.rendered[slug]
         key = "\0".join([
-            shared_key, term_key(glossary.terms[slug]), rendered.digest, category_keys[category_of.get(slug)],
-            "\1".join([link_keys[s] for s in glossary.related[slug]]),
-            "\1".join([link_keys[s] for s in glossary.referenced_by[slug]]),
-            "\1".join([link_keys[s] for s in rendered.links if s in link_keys]),
-            link_keys[order[position - 1]] if position > 0 else "-",
-            link_keys[order[position + 1]] if position + 1 < len(order) else "-",
+            self.shared_key, term_key(terms[slug]), rendered.digest, self.category_key(slug),
+            "\1".join([self.link_key(s) for s in glossary.related[slug]]),
+            "\1".join([self.link_key(s) for s in glossary.referenced_by[slug]]),
+            "\1".join([self.link_key(s) for s in rendered.links if s in terms]),
+            self.link_key(order[position - 1]) if position > 0 else "-",
+            self.link_key(order[position + 1]) if position + 1 < len(order) else "-",
         ])
+        site, config, links = self.site, glossary.config, self.links
         return (term_url(slug), "term.html",
                 lambda: {"site": site, "root": "../../",
                          "page": term_context(config, term_page_inputs(glossary, slug, order, position), links)},
                 hashlib.sha256(key.encode()).hexdigest())
 
-    jobs = [term_page(position, slug) for position, slug in enumerate(order)]
+
+class _LinkContexts(dict):
+    """slug -> link_context, made when first asked for."""
+
+    def __init__(self, terms: dict[str, Term]):
+        super().__init__()
+        self.terms = terms
+
+    def __missing__(self, slug: str) -> dict:
+        context = self[slug] = link_context(self.terms[slug])
+        return context
+
+
+def page_jobs(glossary: Glossary) -> list[tuple[str, str, Callable[[], dict], str]]:
+    """(output path, template, context maker, key) for every page.
+
+    The key is a digest of everything the page shows, so an unchanged page is known
+    without rendering it. Term pages (most of a site) take theirs from digests the
+    earlier stages made (see TermPages); the few other pages hash their whole context.
+    """
+    config = glossary.config
+    site = site_context(config)
+    links = {slug: link_context(term) for slug, term in glossary.terms.items()}
+    term_pages = TermPages(glossary, links)
+    jobs = [term_pages.job(slug, position) for position, slug in enumerate(term_pages.order)]
     rest = []
     rest.append(("index.html", "index.html", {"site": site, "root": "", "page": index_context(glossary, links)}))
     rest.append(("categories/index.html", "categories.html", {

@@ -84,17 +84,24 @@ class LiveSite:
         self.written = 0  # pages the last rebuild rendered
         self.cache = None  # BuildCache kept in memory between rebuilds
         self.keys: dict[str, str] = {}  # input hash of every page of the last good build
+        self.last = None  # quick.LastBuild: what an edit of one term's prose needs
 
     def rebuild(self) -> list[Diagnostic]:
         """Build in memory; publish only a complete success. Returns the diagnostics."""
         from .build import check, few_collections
         from .parallel import default_workers
         from .incremental import BuildCache
+        from .quick import LastBuild
         from .render import SiteRenderer
 
         started = time.perf_counter()
         config, problems = load_config(self.src, drafts=self.drafts)
         config = dataclasses.replace(config, base_url="")  # served from this machine's root
+        if self.last is not None and not problems:
+            diagnostics = self._quick(config)
+            if diagnostics is not None:
+                self.seconds = time.perf_counter() - started
+                return diagnostics
         site = SiteRenderer()
         self.cache = self.cache or BuildCache()
         with few_collections(freeze=False):
@@ -111,9 +118,35 @@ class LiveSite:
                 files = {path: rendered.files[path] if path in rendered.files else old[path] for path in rendered.keys}
                 self.keys, self.written = rendered.keys, len(rendered.files)
                 self.snapshot = Snapshot(files, self.snapshot.version + 1, [])
+                self.last = LastBuild.after(config, result.glossary, diagnostics, result.renderer, site,
+                                            rendered.keys, self.cache)
             self.changed.notify_all()
         self.seconds = time.perf_counter() - started
         return diagnostics
+
+    def _quick(self, config) -> list[Diagnostic] | None:
+        """An edit of one term's prose, without checking the whole glossary; None when
+        the edit may show on other pages (quick.py says which)."""
+        from .quick import quick_rebuild
+
+        result = quick_rebuild(self.last, config)
+        if result is None:
+            return None
+        for name in result.changed:  # the full way re-reads these files and renders them again
+            known = self.cache.known_terms.pop(name, None)
+            if known is not None:
+                self.cache.bodies.pop(known.term.slug, None)
+        with self.changed:
+            if result.last is None:
+                errors = [d.format() for d in errors_in(result.diagnostics)]
+                self.snapshot = Snapshot(self.snapshot.files, self.snapshot.version, errors)
+            else:
+                self.last, self.keys, self.written = result.last, result.last.keys, len(result.files)
+                if result.files or self.snapshot.errors:
+                    files = {**self.snapshot.files, **result.files}
+                    self.snapshot = Snapshot(files, self.snapshot.version + 1, [])
+            self.changed.notify_all()
+        return result.diagnostics
 
     def wait_for_news(self, version: int, errors: list[str], timeout: float) -> Snapshot:
         with self.changed:

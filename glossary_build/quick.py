@@ -1,0 +1,156 @@
+"""Edits that stay on one page, applied to the last good build a resident process holds.
+
+Most saves while writing change a term's prose: its body, answers, myths, examples,
+takeaways, sources or authors. That prose shows on the term's own page and nowhere
+else, as long as its links lead to the same terms (backlinks, maps and the category
+map are made from them) and the fields other pages show (title, summary, aliases,
+category, ...) are unchanged. For such a save, ``glossary serve`` renders one body
+and one page instead of checking the whole glossary again: tens of milliseconds at
+any size. Anything else, or anything this module cannot prove, takes the full way
+(``quick_rebuild`` returns None), which gives the same files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import stat as statmodule
+import time
+
+from .build import orphan_warning, writing_warnings
+from .config import Config
+from .diagnostics import Diagnostic, errors_in
+from .incremental import CLOCK_SLACK_NS, BuildCache, fingerprint
+from .markdown_ext import BodyRenderer, RenderedTerm
+from .model import Term
+from .render import Glossary, SiteRenderer, TermPages
+from .source import file_digest, load_term, term_file_names
+
+# what other pages, the index, search, terms.json and the sitemap show of a term
+SHARED_FIELDS = ("slug", "path", "title", "summary", "aliases", "category", "tags", "related",
+                 "updated", "autolink", "draft")
+MAX_FILES = 20  # more changed files at once (a checkout, a search and replace): the parallel full way
+
+
+@dataclasses.dataclass
+class Stamp:
+    size: int
+    mtime: int  # st_mtime_ns
+    digest: str  # of the bytes
+
+
+@dataclasses.dataclass
+class LastBuild:
+    """The last good build, as much of it as an edit of prose needs."""
+
+    config: Config
+    fingerprint: str
+    glossary: Glossary
+    diagnostics: list[Diagnostic]
+    renderer: BodyRenderer
+    site: SiteRenderer
+    keys: dict[str, str]  # output path -> page key
+    stamps: dict[str, Stamp]  # every term file's name -> what it was
+    scanned_at: int  # wall clock (ns) when that build began reading term files
+
+    @classmethod
+    def after(cls, config: Config, glossary: Glossary, diagnostics: list[Diagnostic], renderer: BodyRenderer,
+              site: SiteRenderer, keys: dict[str, str], cache: BuildCache) -> "LastBuild":
+        stamps = {name: Stamp(known.size, known.mtime, known.term.digest) for name, known in cache.known_terms.items()}
+        return cls(config, cache.fingerprint, glossary, diagnostics, renderer, site, dict(keys), stamps,
+                   cache.scanned_at)
+
+
+@dataclasses.dataclass
+class QuickResult:
+    diagnostics: list[Diagnostic]
+    last: LastBuild | None  # the new last good build; None when the edit has errors
+    files: dict[str, bytes]  # pages rendered again, by output path
+    changed: list[str]  # term file names read again
+
+
+def quick_rebuild(last: LastBuild, config: Config) -> QuickResult | None:
+    """The build after an edit of prose only, or None when the edit may reach other pages."""
+    if config != last.config or fingerprint(config) != last.fingerprint:
+        return None
+    scanned_at = time.time_ns()  # before reading: an edit made while we read is seen next time
+    found = changed_files(config, last.stamps, last.scanned_at - CLOCK_SLACK_NS)
+    if found is None or len(found) > MAX_FILES:
+        return None
+    glossary = last.glossary
+    terms, rendered = dict(glossary.terms), dict(glossary.rendered)
+    diagnostics = set(last.diagnostics)
+    stamps = dict(last.stamps)
+    for name, stat in found.items():
+        term, problems = load_term(config.terms_dir / name)
+        old = glossary.terms.get(term.slug) if term is not None else None
+        if term is None or problems or old is None or _shared(term) != _shared(old):
+            return None  # errors in the file, a draft, or a change other pages show
+        result = last.renderer.render_term(term)
+        if result.links != glossary.rendered[term.slug].links:
+            return None  # backlinks and maps change
+        before = {d for d in last.diagnostics if d.path == old.path}
+        if before != set(_own_diagnostics(glossary, old, glossary.rendered[old.slug])):
+            return None  # the file has other problems too, whose lines this edit may move
+        diagnostics = (diagnostics - before) | set(_own_diagnostics(glossary, term, result))
+        terms[term.slug], rendered[term.slug] = term, result
+        stamps[name] = Stamp(stat.st_size, stat.st_mtime_ns, term.digest)
+    diagnostics = sorted(diagnostics)
+    if errors_in(diagnostics):
+        return QuickResult(diagnostics, None, {}, list(found))
+    glossary = dataclasses.replace(glossary, terms=terms, rendered=rendered)
+    pages = TermPages(glossary)
+    files, keys = {}, dict(last.keys)
+    for name in found:
+        path, template, make_context, key = pages.job(name[:-3])
+        keys[path] = key
+        if key != last.keys.get(path):
+            files[path] = last.site.render(template, **make_context())
+    new_last = dataclasses.replace(last, glossary=glossary, diagnostics=diagnostics, keys=keys, stamps=stamps,
+                                   scanned_at=scanned_at)
+    return QuickResult(diagnostics, new_last, files, list(found))
+
+
+def changed_files(config: Config, stamps: dict[str, Stamp], recent_after: int) -> dict[str, os.stat_result] | None:
+    """Term files whose bytes changed, with their stat; None when files came, went or are not plain files.
+
+    As in a full build, a file whose time is within the clock's resolution of the last
+    scan is compared by content, since its time alone cannot prove it unchanged.
+    """
+    names = term_file_names(config.terms_dir)
+    if len(names) != len(stamps) or any(name not in stamps for name in names):
+        return None
+    folder = os.fspath(config.terms_dir)
+    changed = {}
+    for name in names:
+        file = os.path.join(folder, name)
+        try:
+            stat = os.lstat(file)
+        except OSError:
+            return None
+        if not statmodule.S_ISREG(stat.st_mode):
+            return None  # a symlink's target can change without the link's time
+        stamp = stamps[name]
+        if stat.st_size == stamp.size and stat.st_mtime_ns == stamp.mtime:
+            if stat.st_mtime_ns <= recent_after:
+                continue
+            try:
+                with open(file, "rb") as handle:
+                    if file_digest(handle.read()) == stamp.digest:
+                        continue
+            except OSError:
+                return None
+        changed[name] = stat
+    return changed
+
+
+def _shared(term: Term) -> tuple:
+    return tuple(getattr(term, name) for name in SHARED_FIELDS)
+
+
+def _own_diagnostics(glossary: Glossary, term: Term, rendered: RenderedTerm) -> list[Diagnostic]:
+    """What a full build reports about a term's prose: the same for the term before and after."""
+    found = list(rendered.problems) + writing_warnings([term], glossary.config)
+    if len(glossary.terms) > 1 and not glossary.referenced_by[term.slug]:
+        found.append(orphan_warning(term))
+    return found

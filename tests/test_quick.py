@@ -1,0 +1,152 @@
+"""glossary serve after a save: prose edits render one page; every edit gives what a fresh build gives."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from conftest import term_text, terms, write_project
+from glossary_build import build
+from glossary_build import quick as quick_module
+from glossary_build.quick import quick_rebuild
+from glossary_build.serve import LiveSite
+
+SOURCES = "[{title: A paper, url: 'https://example.org/p'}]"
+FILES = terms(
+    alpha=term_text("Alpha", "First letter.", body="Alpha comes before [[beta]].", sources=SOURCES),
+    beta=term_text("Beta", "Second letter.", body="Beta follows [[alpha]] and leads to [[gamma]].",
+                   category="Letters", faqs="[{q: Why?, a: Because *order* matters.}]"),
+    gamma=term_text("Gamma", "Third letter.", body="Gamma ends the list after [[beta]].", category="Letters"),
+)
+
+
+def served(root):
+    live = LiveSite(root)
+    live.rebuild()
+    assert live.last is not None
+    return live
+
+
+def fresh(root):
+    """A new server's first build of the same files: what every rebuild must equal."""
+    live = LiveSite(root)
+    diagnostics = live.rebuild()
+    return live.snapshot.files, [d.format() for d in diagnostics]
+
+
+def edit(root, slug, old, new):
+    path = root / "content" / "terms" / f"{slug}.md"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def quick(live):
+    """live.rebuild(), failing the test if it checks the whole glossary again."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(build, "check", _refuse)
+        return live.rebuild()
+
+
+def _refuse(*args, **kwargs):
+    raise AssertionError("the edit took the full way")
+
+
+@pytest.mark.parametrize("old, new", [
+    ("Beta follows", "Beta, a longer paragraph now, follows"),
+    ("Because *order* matters.", "Because **order** matters."),
+    ("category: Letters", "category: Letters\nauthors: [Ada]"),
+], ids=["body", "answer", "authors"])
+def test_an_edit_of_prose_renders_only_its_page_and_equals_a_fresh_build(tmp_path, old, new):
+    root = write_project(tmp_path / "p", FILES)
+    live = served(root)
+    version = live.snapshot.version
+    edit(root, "beta", old, new)
+    diagnostics = quick(live)
+    assert live.written == 1
+    assert live.snapshot.version == version + 1
+    assert (live.snapshot.files, [d.format() for d in diagnostics]) == fresh(root)
+
+
+def test_warnings_about_the_edited_prose_come_and_go(tmp_path):
+    root = write_project(tmp_path / "p", FILES)
+    live = served(root)
+    edit(root, "alpha", ", url: 'https://example.org/p'", "")
+    warned = [d.format() for d in quick(live)]
+    assert any("source 'A paper' has no url" in line for line in warned)
+    assert (live.snapshot.files, warned) == fresh(root)
+    edit(root, "alpha", "title: A paper", "title: A paper, url: 'https://example.org/p'")
+    assert not any("no url" in d.format() for d in quick(live))
+
+
+def test_an_error_keeps_the_last_good_site_until_it_is_fixed(tmp_path):
+    root = write_project(tmp_path / "p", FILES)
+    live = served(root)
+    good = live.snapshot
+    edit(root, "beta", "[[gamma]]", "[[gamma]] and {{ calculator(nothing) }}")
+    quick(live)
+    assert live.snapshot.files is good.files and live.snapshot.version == good.version
+    assert live.snapshot.errors and "beta.md" in live.snapshot.errors[0]
+    edit(root, "beta", " and {{ calculator(nothing) }}", ", fixed")
+    diagnostics = quick(live)
+    assert live.snapshot.errors == [] and live.snapshot.version == good.version + 1
+    assert (live.snapshot.files, [d.format() for d in diagnostics]) == fresh(root)
+
+
+def test_a_save_within_the_clocks_resolution_is_seen(tmp_path):
+    """Same size, same time: the bytes tell, as in a full build."""
+    root = write_project(tmp_path / "p", FILES)
+    path = root / "content" / "terms" / "gamma.md"
+    live = served(root)
+    before = os.stat(path)
+    edit(root, "gamma", "ends the list", "closes the set")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    quick(live)
+    assert b"closes the set" in live.snapshot.files["terms/gamma/index.html"]
+
+
+@pytest.mark.parametrize("change", [
+    "title", "summary", "alias", "category", "related", "new link", "lost link", "draft", "new file",
+    "removed file", "broken front matter", "config",
+])
+def test_edits_other_pages_show_take_the_full_way_and_equal_a_fresh_build(tmp_path, change):
+    root = write_project(tmp_path / "p", FILES)
+    live = served(root)
+    terms_dir = root / "content" / "terms"
+    if change == "title":
+        edit(root, "gamma", "title: Gamma", "title: Gamma Ray")
+    elif change == "summary":
+        edit(root, "gamma", "Third letter.", "The third letter.")
+    elif change == "alias":
+        edit(root, "gamma", "category:", "aliases: [G]\ncategory:")
+    elif change == "category":
+        edit(root, "gamma", "category: Letters", "category: Greek")
+    elif change == "related":
+        edit(root, "gamma", "category:", "related: [alpha]\ncategory:")
+    elif change == "new link":
+        edit(root, "gamma", "after [[beta]]", "after [[beta]], far from [[alpha]]")
+    elif change == "lost link":
+        edit(root, "beta", " and leads to [[gamma]]", "")
+    elif change == "draft":
+        edit(root, "gamma", "category:", "draft: true\ncategory:")
+    elif change == "new file":
+        write_project(root, terms(delta=term_text("Delta", body="After [[gamma]].")))
+    elif change == "removed file":
+        (terms_dir / "alpha.md").unlink()
+        edit(root, "beta", "[[alpha]]", "alpha")
+    elif change == "broken front matter":
+        edit(root, "gamma", "title: Gamma", "title: [Gamma")
+    elif change == "config":
+        write_project(root, {"glossary.yaml": "title: Another title\n"})
+    answers = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(quick_module, "quick_rebuild", lambda *a: answers.append(quick_rebuild(*a)) or answers[-1])
+        diagnostics = live.rebuild()
+    assert answers == [None]
+    expected_files, expected_diagnostics = fresh(root)
+    assert [d.format() for d in diagnostics] == expected_diagnostics
+    if expected_files:
+        assert live.snapshot.files == expected_files
+    else:  # e.g. a link to what is now a draft: the last good site stays, with the errors
+        assert live.snapshot.errors
