@@ -112,12 +112,16 @@ def neighbourhood_svg(center: dict, links_to: list[dict], linked_from: list[dict
 
 
 class _Node:
-    __slots__ = ("link", "title", "out", "into", "related")
+    __slots__ = ("link", "out", "into", "related")
 
     def __init__(self, link: dict):
         self.link = link
-        self.title = _clean(link.get("title")) or _clean(link.get("slug"))
         self.out = self.into = self.related = False
+
+    @property
+    def title(self) -> str:
+        """Made only for the nodes drawn: a popular term has thousands of neighbours."""
+        return _clean(self.link.get("title")) or _clean(self.link.get("slug"))
 
     @property
     def direction(self) -> str | None:

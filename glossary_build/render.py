@@ -204,14 +204,8 @@ class TermPages:
         self.order = list(glossary.terms)
         self.links = links if links is not None else _LinkContexts(glossary.terms)
         self.shared_key = f"term.html\0{glossary.config!r}\0{self.site!r}"
-        self._link_keys: dict[str, str] = {}
+        self.link_keys = _LinkKeys(self.links)
         self._category_keys: dict[str | None, str] = {None: "-"}
-
-    def link_key(self, slug: str) -> str:
-        key = self._link_keys.get(slug)
-        if key is None:
-            key = self._link_keys[slug] = hashlib.sha1(repr(tuple(self.links[slug].values())).encode()).hexdigest()
-        return key
 
     def category_key(self, slug: str) -> str:
         category = self.glossary.category_of.get(slug)
@@ -223,20 +217,32 @@ class TermPages:
     def job(self, slug: str, position: int | None = None) -> tuple[str, str, Callable[[], dict], str]:
         glossary, order, terms = self.glossary, self.order, self.glossary.terms
         position = order.index(slug) if position is None else position
-        rendered = glossary.rendered[slug]
+        rendered, link_keys = glossary.rendered[slug], self.link_keys
         key = "\0".join([
             self.shared_key, term_key(terms[slug]), rendered.digest, self.category_key(slug),
-            "\1".join([self.link_key(s) for s in glossary.related[slug]]),
-            "\1".join([self.link_key(s) for s in glossary.referenced_by[slug]]),
-            "\1".join([self.link_key(s) for s in rendered.links if s in terms]),
-            self.link_key(order[position - 1]) if position > 0 else "-",
-            self.link_key(order[position + 1]) if position + 1 < len(order) else "-",
+            "\1".join([link_keys[s] for s in glossary.related[slug]]),
+            "\1".join([link_keys[s] for s in glossary.referenced_by[slug]]),
+            "\1".join([link_keys[s] for s in rendered.links if s in terms]),
+            link_keys[order[position - 1]] if position > 0 else "-",
+            link_keys[order[position + 1]] if position + 1 < len(order) else "-",
         ])
         site, config, links = self.site, glossary.config, self.links
         return (term_url(slug), "term.html",
                 lambda: {"site": site, "root": "../../",
                          "page": term_context(config, term_page_inputs(glossary, slug, order, position), links)},
                 hashlib.sha256(key.encode()).hexdigest())
+
+
+class _LinkKeys(dict):
+    """slug -> digest of its link context, made when first asked for."""
+
+    def __init__(self, links: dict):
+        super().__init__()
+        self.links = links
+
+    def __missing__(self, slug: str) -> str:
+        key = self[slug] = hashlib.sha1(repr(tuple(self.links[slug].values())).encode()).hexdigest()
+        return key
 
 
 class _LinkContexts(dict):
