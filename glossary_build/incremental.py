@@ -129,6 +129,16 @@ class BuildCache:
         return plan
 
 
+class _Normalized(dict):
+    """normalize(name), once per name: bodies resolve the same few names again and again."""
+
+    def __missing__(self, name: str) -> str:
+        from .links import normalize
+
+        value = self[name] = normalize(name)
+        return value
+
+
 def _probe(name: str) -> tuple[str, ...]:
     """Text that every mention of name contains (case-folded): each of its words, the
     last less the letter a plural may change (query, queries)."""
@@ -149,6 +159,7 @@ class BodyPlan:
     changed_targets: set[str]  # slugs whose summary changed, or that appeared or went
     new_names: Autolinker | None  # names that appeared: a body that mentions one must link it
     new_probes: list[tuple[str, ...]]  # text each of them needs: a quick test that a text cannot mention one
+    normalized: dict[str, str] = dataclasses.field(default_factory=_Normalized)  # name -> normalize(name)
 
     def reuse(self, term: Term) -> RenderedTerm | None:
         """The cached render of term, if this build would render it the same way."""
@@ -157,9 +168,8 @@ class BodyPlan:
             return None
         widget_count, links, names, digest = entry["meta"]
         if self.changed_names or self.changed_keys:
-            from .links import normalize
-
-            if any(name in self.changed_names or normalize(name) in self.changed_keys for name in names):
+            normalized = self.normalized
+            if any(name in self.changed_names or normalized[name] in self.changed_keys for name in names):
                 return None
         if self.changed_targets and not (self.changed_targets.isdisjoint(names.values())
                                          and self.changed_targets.isdisjoint(links)):
