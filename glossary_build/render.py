@@ -269,32 +269,44 @@ def page_jobs(glossary: Glossary) -> list[tuple[str, str, Callable[[], dict], st
     links = {slug: link_context(term) for slug, term in glossary.terms.items()}
     term_pages = TermPages(glossary, links)
     jobs = [term_pages.job(slug, position) for position, slug in enumerate(term_pages.order)]
-    rest = []
-    rest.append(("index.html", "index.html", {"site": site, "root": "", "page": index_context(glossary, links)}))
-    rest.append(("categories/index.html", "categories.html", {
-        "site": site, "root": "../",
-        "page": page_context(config, "categories/index.html", "Categories", f"All categories of {config.title}.",
-                             categories=[(c, len(c.slugs)) for c in glossary.categories],
-                             map=categories_map(glossary)),
-    }))
-    for category in glossary.categories:
-        rest.append((category.url, "category.html", {
-            "site": site, "root": "../../",
-            "page": page_context(config, category.url, category.name,
-                                 f"{category.name}: {len(category.slugs)} terms in {config.title}.",
-                                 category=category, terms=[links[s] for s in category.slugs]),
-        }))
-    rest.append(("404.html", "404.html", {
-        "site": site, "root": site_root_path(config),
-        "page": page_context(config, "404.html", "Page not found", "This page does not exist."),
-    }))
-    rest.append(("sitemap.xml", "sitemap.xml", {"urls": sitemap_urls(glossary)}))
-    rest.append(("robots.txt", "robots.txt", {"base_url": config.base_url}))
-    return jobs + [
-        (path, template, (lambda context=context: context),
-         hashlib.sha256(f"{template}\0{context!r}".encode()).hexdigest())
-        for path, template, context in rest
+    link_keys = term_pages.link_keys
+    every_link = "\1".join([link_keys[slug] for slug in term_pages.order])
+    shared = f"{config!r}\0{site!r}"
+    weights = category_weights(glossary)
+    categories = [(c, len(c.slugs)) for c in glossary.categories]
+
+    def page(path: str, template: str, make_context: Callable[[], dict], *inputs: str):
+        """A page keyed by digests of what it shows, made only if it must be rendered."""
+        key = hashlib.sha256("\0".join([template, shared, *inputs]).encode()).hexdigest()
+        return path, template, make_context, key
+
+    rest = [
+        page("index.html", "index.html",
+             lambda: {"site": site, "root": "", "page": index_context(glossary, links)},
+             every_link, repr(glossary.categories)),
+        page("categories/index.html", "categories.html",
+             lambda: {"site": site, "root": "../", "page": page_context(
+                 config, "categories/index.html", "Categories", f"All categories of {config.title}.",
+                 categories=categories, map=categories_map(glossary, weights))},
+             repr(categories), repr(weights)),
     ]
+    for category in glossary.categories:
+        rest.append(page(
+            category.url, "category.html",
+            lambda category=category: {"site": site, "root": "../../", "page": page_context(
+                config, category.url, category.name, f"{category.name}: {len(category.slugs)} terms in {config.title}.",
+                category=category, terms=[links[s] for s in category.slugs])},
+            repr(category), "\1".join([link_keys[s] for s in category.slugs])))
+    small = [
+        ("404.html", "404.html", {
+            "site": site, "root": site_root_path(config),
+            "page": page_context(config, "404.html", "Page not found", "This page does not exist."),
+        }),
+        ("sitemap.xml", "sitemap.xml", {"urls": sitemap_urls(glossary)}),
+        ("robots.txt", "robots.txt", {"base_url": config.base_url}),
+    ]
+    rest += [page(path, template, (lambda context=context: context), repr(context)) for path, template, context in small]
+    return jobs + rest
 
 
 def static_files(glossary: Glossary) -> dict[str, bytes]:
@@ -437,16 +449,20 @@ class NeighbourhoodMap:
         return neighbourhood_svg(self.center, self.links_to, self.linked_from, self.related)
 
 
-def categories_map(glossary: Glossary) -> str:
-    """The map of categories and the links between their terms, for the list of categories."""
+def category_weights(glossary: Glossary) -> dict:
+    """(category, category) -> how many links between their terms: what the map of categories shows."""
     category_of = glossary.category_of
     crossings = [
         (category_of[source].slug, category_of[target].slug)
         for source, rendered in glossary.rendered.items() if source in category_of
         for target in rendered.links if target in category_of
     ]
-    return glossary_map_svg([(c.slug, c.name, len(c.slugs)) for c in glossary.categories],
-                            category_links(crossings), root="")
+    return category_links(crossings)
+
+
+def categories_map(glossary: Glossary, weights: dict) -> str:
+    """The map of categories and the links between their terms, for the list of categories."""
+    return glossary_map_svg([(c.slug, c.name, len(c.slugs)) for c in glossary.categories], weights, root="")
 
 
 def term_json_ld(config: Config, term: Term, rendered: RenderedTerm, canonical: str | None) -> list[dict]:
