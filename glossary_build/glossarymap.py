@@ -9,6 +9,7 @@ rather than terms keeps the map readable, and the same size, at 60 terms or at
 from __future__ import annotations
 
 import math
+from collections import Counter
 from html import escape
 
 RADIUS = 190.0  # of the circle the categories sit on
@@ -24,11 +25,8 @@ def _num(value: float) -> str:
 
 def category_links(links: list[tuple[str, str]]) -> dict:
     """(slug_a, slug_b) -> how many term links cross between the two categories (a < b)."""
-    weights: dict[tuple[str, str], int] = {}
-    for source, target in links:
-        if source != target:
-            pair = tuple(sorted((source, target)))
-            weights[pair] = weights.get(pair, 0) + 1
+    weights = Counter((source, target) if source < target else (target, source)
+                      for source, target in links if source != target)
     return dict(sorted(weights.items()))
 
 
