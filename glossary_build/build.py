@@ -18,8 +18,8 @@ from pathlib import Path
 from .config import Config
 from .diagnostics import WARNING, BuildFailed, Diagnostic, display_path, errors_in
 from .formulakit import Registry, load_formulas
-from .incremental import (CLOCK_SLACK_NS, BuildCache, fingerprint, input_files, load_cache, reusable_pages,
-                          save_cache, stored_form, unchanged_build)
+from .incremental import (CLOCK_SLACK_NS, BuildCache, CacheDamaged, StoredRender, fingerprint, input_files,
+                          load_cache, reusable_pages, save_cache, stored_form, unchanged_build)
 from .jsgen import CompileError, compile_formulas
 from .links import Autolinker, autolink_names, backlinks, build_name_index, resolve_related
 from .markdown_ext import BodyRenderer, LinkTarget
@@ -203,6 +203,15 @@ def few_collections(freeze: bool = True):
             gc.freeze()
 
 
+def read_stored_bodies(glossary: Glossary, plan) -> None:
+    """Read the cached HTML of the term pages about to be rendered, before anything is
+    written (and before workers start, which then share it): CacheDamaged if it is gone."""
+    pending = {path for path, _, _ in plan.pending}
+    for slug, rendered in glossary.rendered.items():
+        if isinstance(rendered, StoredRender) and term_url(slug) in pending:
+            rendered.encoded()
+
+
 def build(config: Config, strict: bool = False, config_problems: list[Diagnostic] = (),
           incremental: bool = True, progress=_no_progress, workers: int | None = None) -> BuildResult:
     """Check everything, then render and publish; raise BuildFailed, before writing, on errors.
@@ -222,6 +231,9 @@ def build(config: Config, strict: bool = False, config_problems: list[Diagnostic
     workers = parallel.default_workers() if workers is None else workers
     try:
         return _render_and_publish(config, strict, config_problems, incremental, progress, workers, inputs, started)
+    except CacheDamaged:  # found before anything was written
+        gc.unfreeze()
+        return _render_and_publish(config, strict, config_problems, False, progress, workers, inputs, started)
     finally:
         gc.unfreeze()  # a process that builds again (tests, scripts) collects this build's objects as usual
 
@@ -235,6 +247,7 @@ def _render_and_publish(config: Config, strict: bool, config_problems: list[Diag
     if result.glossary is None:
         raise BuildFailed(result.diagnostics)
     plan = site.plan_site(result.glossary, reusable_pages(cache, config.out_dir))
+    read_stored_bodies(result.glossary, plan)
     writer = SiteWriter.open(config.out_dir, config.root, config.content_dir, set(plan.keys), plan.reused,
                              in_place=incremental)
     try:

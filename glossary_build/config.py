@@ -37,6 +37,11 @@ class Config:
     summary_length: int = 160  # longest summary a tooltip shows whole; longer ones are a warning
     drafts: bool = False  # publish draft terms too
 
+    def settings_key(self) -> str:
+        """The settings pages depend on: not where the project and the site are, which
+        one build may name `--src .` and the next by a full path."""
+        return repr(replace(self, root=Path("."), out_dir=Path(".")))
+
     @property
     def content_dir(self) -> Path:
         return self.root / "content"

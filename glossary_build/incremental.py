@@ -17,7 +17,9 @@ Anything global (package version, theme files, glossary.yaml, formulas, presets)
 is folded into one fingerprint; when it changes, only parsed files are reused.
 The cache lives in .glossary-cache/ beside glossary.yaml and is safe to delete:
 state.json (small, JSON) is all a rebuild with nothing to do reads; build.bin
-(marshal, the fastest format Python loads) holds the rest.
+(marshal, the fastest format Python loads) holds parsed terms and what each body
+links to; bodies.bin holds the bodies' HTML, appended to and read only for the
+pages a build renders again (most of a cache is HTML, and an edit renders few).
 """
 
 from __future__ import annotations
@@ -28,13 +30,15 @@ import inspect
 import json
 import marshal
 import os
+import secrets
 import sys
+import zlib
 from pathlib import Path
 
 from typing import TYPE_CHECKING
 
 from . import __version__, formats, formulas
-from .config import Config
+from .config import CONFIG_NAME, Config
 from .diagnostics import Diagnostic
 from .model import Example, Faq, Misconception, Source, Term, term_key
 from .source import KnownTerm, term_file_names
@@ -45,15 +49,18 @@ if TYPE_CHECKING:  # the fast path for an unchanged project must not import the 
     from .markdown_ext import RenderedTerm
 
 CACHE_DIR = ".glossary-cache"
-CACHE_FILE = "build.bin"  # parsed terms and rendered bodies, in marshal's format: fast to load
+CACHE_FILE = "build.bin"  # parsed terms and what rendered bodies link to, in marshal's format: fast to load
 STATE_FILE = "state.json"  # small: enough to tell that nothing changed, without the rendered bodies
-FORMAT = 8
+BODIES_FILE = "bodies.bin"  # the bodies' HTML, one after another, behind a token build.bin names
+FORMAT = 9
+TOKEN_BYTES = 16
+BODIES_SLACK = 1 << 20  # bytes of bodies no entry needs that bodies.bin may carry beyond as many as it needs
 CLOCK_SLACK_NS = 2_000_000_000  # file times are coarse on some file systems (FAT: 2 s)
 
 
 def fingerprint(config: Config) -> str:
     """Everything that can change every page at once."""
-    digest = hashlib.sha256(f"glossary {__version__} cache {FORMAT}\0{config!r}".encode())
+    digest = hashlib.sha256(f"glossary {__version__} cache {FORMAT}\0{config.settings_key()}".encode())
     theme = theme_dir()
     for path in sorted(p for p in theme.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(f"\0{path.relative_to(theme).as_posix()}\0".encode())
@@ -88,6 +95,8 @@ class BuildCache:
 
     trie_key: str = ""  # digest of the autolink names the trie was made from
     trie: dict = dataclasses.field(default_factory=dict)
+    bodies_token: str = ""  # the bodies.bin whose offsets the entries with "at" give
+    bodies_path: str = ""  # where that file is, when it was found on loading
 
     def autolinker(self, names: list[tuple[str, str]]) -> Autolinker:
         """The automatic-link matcher for names, made again only when they changed."""
@@ -180,7 +189,8 @@ class BodyPlan:
             if any(all(part in folded for part in probe) for probe in self.new_probes) \
                     and any(self.new_names.find(text) for text in texts):
                 return None
-        return StoredRender(entry["html"], widget_count, links, names, digest)
+        at = StoredBody(self.cache.bodies_path, *entry["at"]) if "at" in entry else None
+        return StoredRender(entry.get("html"), widget_count, links, names, digest, at)
 
     def remember(self, term: Term, rendered: RenderedTerm | StoredRender) -> RenderedTerm | StoredRender:
         """Keep a fresh render (best made compact by ``stored_form`` where it was rendered)
@@ -190,7 +200,7 @@ class BodyPlan:
             return rendered
         stored = rendered if isinstance(rendered, StoredRender) else stored_form(rendered)
         meta = (stored.widget_count, stored.links, stored.names, stored.digest)
-        self.cache.bodies[term.slug] = {"key": term_key(term), "html": stored._html, "meta": meta}
+        self.cache.bodies[term.slug] = {"key": term_key(term), "meta": meta, **stored.location()}
         return stored
 
 
@@ -207,23 +217,60 @@ HTML_FIELDS = ("body", "faq_answers", "misconceptions", "examples", "takeaways",
 
 
 class StoredRender:
-    """A cached RenderedTerm whose HTML is decoded only if a page showing it is rendered again.
+    """A cached RenderedTerm whose HTML is read and decoded only if a page showing it is rendered again.
 
     Most of a cache is HTML, and an edit re-renders few pages: keeping it encoded
-    until asked for makes loading the cache cheap.
+    (in memory, or in bodies.bin) until asked for makes loading the cache cheap.
     """
 
     problems: tuple = ()
 
-    def __init__(self, html: bytes, widget_count: int, links: list[str], names: dict, digest: str):
-        self._html = html
+    def __init__(self, html: bytes | None, widget_count: int, links: list[str], names: dict, digest: str,
+                 at: StoredBody | None = None):
+        self._html, self._at = html, at
         self.widget_count, self.links, self.names, self.digest = widget_count, links, names, digest
 
     def __getattr__(self, name: str):
         if name not in HTML_FIELDS:
             raise AttributeError(name)
-        self.__dict__.update(zip(HTML_FIELDS, marshal.loads(self._html)))
+        self.__dict__.update(zip(HTML_FIELDS, marshal.loads(self.encoded())))
         return self.__dict__[name]
+
+    def encoded(self) -> bytes:
+        """The HTML fields in marshal's format; raises CacheDamaged if bodies.bin no longer holds them."""
+        if self._html is None:
+            self._html = self._at.read()
+        return self._html
+
+    def location(self) -> dict:
+        """Where the cache finds the HTML: in bodies.bin, or (not saved yet) in memory."""
+        return {"at": self._at.where()} if self._at is not None else {"html": self._html}
+
+
+class CacheDamaged(Exception):
+    """bodies.bin does not hold what build.bin says: the build starts again without the cache."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredBody:
+    path: str
+    offset: int
+    length: int
+    crc: int
+
+    def where(self) -> list[int]:
+        return [self.offset, self.length, self.crc]
+
+    def read(self) -> bytes:
+        try:
+            with open(self.path, "rb") as file:
+                file.seek(self.offset)
+                data = file.read(self.length)
+        except OSError as error:
+            raise CacheDamaged(f"{self.path}: {error}") from None
+        if len(data) != self.length or zlib.crc32(data) != self.crc:
+            raise CacheDamaged(f"{self.path}: the body at {self.offset} is not what was written")
+        return data
 
 
 # -- on disk -----------------------------------------------------------------
@@ -285,11 +332,24 @@ def _read_bulk(path: Path) -> BuildCache | None:
             for _ in range(header["terms"]):
                 name, record = _load_record(file)
                 known_terms[name] = known_term(record)
+        bodies_path = path.with_name(BODIES_FILE)
+        if not _holds_bodies(bodies_path, header["bodies_token"], header["bodies_size"]):
+            bodies = {}  # their HTML is gone: render them again
         return BuildCache(fingerprint=header["fingerprint"], names=header["names"], bodies=bodies,
                           scanned_at=header["scanned_at"], resolved=header["resolved"], shown=header["shown"],
-                          trie_key=header["trie_key"], trie=header["trie"], known_terms=known_terms)
+                          trie_key=header["trie_key"], trie=header["trie"], known_terms=known_terms,
+                          bodies_token=header["bodies_token"], bodies_path=str(bodies_path))
     except (OSError, ValueError, EOFError, TypeError, KeyError, AttributeError):
         return None
+
+
+def _holds_bodies(path: Path, token: str, size: int) -> bool:
+    """Whether bodies.bin is the file build.bin was saved with, at least as long as it was then."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(TOKEN_BYTES) == token.encode("ascii") and os.fstat(file.fileno()).st_size >= size
+    except (OSError, UnicodeError):
+        return False
 
 
 def _dump_record(value, file) -> None:
@@ -326,10 +386,12 @@ def save_cache(config: Config, cache: BuildCache) -> None:
     try:
         path.parent.mkdir(exist_ok=True)
         (path.parent / ".gitignore").write_text("*\n", encoding="utf-8")
+        size = _save_bodies(path.with_name(BODIES_FILE), cache)
         header = {"format": FORMAT, "python": sys.version, "version": __version__, "fingerprint": cache.fingerprint,
                   "names": cache.names, "scanned_at": cache.scanned_at, "resolved": cache.resolved,
                   "shown": cache.shown, "trie_key": cache.trie_key, "trie": cache.trie,
-                  "bodies": len(cache.bodies), "terms": len(cache.known_terms)}
+                  "bodies": len(cache.bodies), "terms": len(cache.known_terms),
+                  "bodies_token": cache.bodies_token, "bodies_size": size}
         temporary = path.with_suffix(".tmp")
         with open(temporary, "wb") as file:
             _dump_record(header, file)
@@ -346,13 +408,72 @@ def save_cache(config: Config, cache: BuildCache) -> None:
         pass
 
 
+def _save_bodies(path: Path, cache: BuildCache) -> int:
+    """Append the HTML of bodies rendered since the last save to bodies.bin; returns its size.
+
+    The file only grows, so what build.bin points at never changes under it; it is
+    flushed to disk before build.bin names it. When it is new, belongs to another
+    build.bin, or is mostly bodies no entry needs any more, a new file (with a new
+    token) is written beside it and swapped in.
+    """
+    live = [entry for entry in cache.bodies.values() if "at" in entry]
+    fresh = [entry for entry in cache.bodies.values() if "html" in entry]
+    try:
+        current = os.path.getsize(path) if cache.bodies_path == str(path) and \
+            _holds_bodies(path, cache.bodies_token, 0) else None
+    except OSError:
+        current = None
+    needed = sum(entry["at"][1] for entry in live) + sum(len(entry["html"]) for entry in fresh)
+    if current is not None and current - TOKEN_BYTES <= 2 * needed + BODIES_SLACK:
+        with open(path, "ab") as file:
+            offset = file.tell()
+            for entry in fresh:
+                offset = _place(entry, entry.pop("html"), file, offset)
+            file.flush()
+            os.fsync(file.fileno())
+            return offset
+    token = secrets.token_hex(TOKEN_BYTES // 2)
+    source = cache.bodies_path if current is not None else ""  # the live bodies are copied from here
+    temporary = path.with_suffix(".tmp")
+    with open(temporary, "wb") as file:
+        file.write(token.encode("ascii"))
+        offset = TOKEN_BYTES
+        for entry in [*live, *fresh]:
+            html = entry.pop("html") if "html" in entry else _still_stored(source, entry.pop("at"))
+            if html is not None:
+                offset = _place(entry, html, file, offset)
+        file.flush()
+        os.fsync(file.fileno())
+    for slug in [slug for slug, entry in cache.bodies.items() if "at" not in entry]:
+        del cache.bodies[slug]  # their HTML could not be copied: render them again
+    os.replace(temporary, path)
+    cache.bodies_token, cache.bodies_path = token, str(path)
+    return offset
+
+
+def _place(entry: dict, html: bytes, file, offset: int) -> int:
+    file.write(html)
+    entry["at"] = [offset, len(html), zlib.crc32(html)]
+    return offset + len(html)
+
+
+def _still_stored(path: str, at: list[int]) -> bytes | None:
+    try:
+        return StoredBody(path, *at).read() if path else None
+    except CacheDamaged:
+        return None
+
+
 def input_files(config: Config, fresh_after: int | None = None) -> dict[str, list]:
-    """Every source file a build reads: [size, modification time], plus a digest of the
-    bytes for files modified after ``fresh_after`` (ns), whose time alone proves nothing."""
+    """Every source file a build reads, by its path in the project: [size, modification
+    time], plus a digest of the bytes for files modified after ``fresh_after`` (ns),
+    whose time alone proves nothing."""
     files = {}
-    folder = str(config.terms_dir)
-    extras = [config.content_dir / "presets.yaml", config.config_file, config.root / "formulas.py"]
-    for path in [*(os.path.join(folder, name) for name in term_file_names(folder)), *map(str, extras)]:
+    root = str(config.root)
+    names = [*(f"content/terms/{name}" for name in term_file_names(config.terms_dir)),
+             "content/presets.yaml", CONFIG_NAME, "formulas.py"]
+    for name in names:
+        path = os.path.join(root, name)
         try:
             stat = os.stat(path)
             entry = [stat.st_size, stat.st_mtime_ns]
@@ -360,7 +481,7 @@ def input_files(config: Config, fresh_after: int | None = None) -> dict[str, lis
                 entry.append(_digest_of(path))
         except OSError:
             continue
-        files[path] = entry
+        files[name] = entry
     return files
 
 
@@ -369,8 +490,8 @@ def _digest_of(path: str) -> str:
         return hashlib.sha256(file.read()).hexdigest()
 
 
-def same_inputs(recorded: object, current: dict[str, list]) -> bool:
-    """Whether the inputs of the last build (recorded) are those found now (current)."""
+def same_inputs(recorded: object, current: dict[str, list], root: Path) -> bool:
+    """Whether the inputs of the last build (recorded) are those found now (current) in the project at root."""
     if not isinstance(recorded, dict) or current.keys() != recorded.keys():
         return False
     for path, entry in current.items():
@@ -379,7 +500,7 @@ def same_inputs(recorded: object, current: dict[str, list]) -> bool:
             return False
         if len(before) > 2:
             try:
-                if (entry[2] if len(entry) > 2 else _digest_of(path)) != before[2]:
+                if (entry[2] if len(entry) > 2 else _digest_of(os.path.join(root, path))) != before[2]:
                     return False
             except OSError:
                 return False
@@ -402,7 +523,7 @@ def unchanged_build(config: Config, inputs: dict[str, list], strict: bool = Fals
     no renderer. Anything unexpected returns None, and the caller builds for real.
     """
     state = _read(cache_path(config).with_name(STATE_FILE))
-    if not state or not same_inputs(state.get("inputs"), inputs) or state.get("fingerprint") != fingerprint(config):
+    if not state or not same_inputs(state.get("inputs"), inputs, config.root) or state.get("fingerprint") != fingerprint(config):
         return None
     diagnostics = [Diagnostic(path, line, message, severity) for path, line, message, severity in state["diagnostics"]]
     if strict and diagnostics:

@@ -203,7 +203,7 @@ class TermPages:
         self.site = site_context(glossary.config)
         self.order = list(glossary.terms)
         self.links = links if links is not None else _LinkContexts(glossary.terms)
-        self.shared_key = f"term.html\0{glossary.config!r}\0{self.site!r}"
+        self.shared_key = f"term.html\0{glossary.config.settings_key()}\0{self.site!r}"
         self.link_keys = _LinkKeys(self.links)
         self._category_keys: dict[str | None, str] = {None: "-"}
 
@@ -271,7 +271,7 @@ def page_jobs(glossary: Glossary) -> list[tuple[str, str, Callable[[], dict], st
     jobs = [term_pages.job(slug, position) for position, slug in enumerate(term_pages.order)]
     link_keys = term_pages.link_keys
     every_link = "\1".join([link_keys[slug] for slug in term_pages.order])
-    shared = f"{config!r}\0{site!r}"
+    shared = f"{config.settings_key()}\0{site!r}"
     weights = category_weights(glossary)
     categories = [(c, len(c.slugs)) for c in glossary.categories]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -199,3 +200,84 @@ A body.
     assert again.term == term
     assert (again.term.lines, again.term.digest, again.term.path) == (term.lines, term.digest, term.path)
     assert again.term.line("faqs", 0, "a") == term.line("faqs", 0, "a") > 1
+
+
+def _clean_build_of(root, tmp_path) -> dict:
+    clean = tmp_path / "clean"
+    shutil.rmtree(clean, ignore_errors=True)
+    shutil.copytree(root / "content", clean / "content")
+    config, _ = load_config(clean)
+    build(config, incremental=False)
+    files = tree_bytes(clean / "site")
+    files.pop(".glossary-site.json")
+    return files
+
+
+def _site(root) -> dict:
+    files = tree_bytes(root / "site")
+    files.pop(".glossary-site.json")
+    return files
+
+
+def test_an_edit_appends_one_body_and_leaves_the_others_where_they_are(tmp_path):
+    root = write_project(tmp_path / "project", START)
+    run_build(root)
+    cache = root / ".glossary-cache"
+    bodies = (cache / "bodies.bin").read_bytes()
+    assert b'class="term-link' in bodies and b'class="term-link' not in (cache / "build.bin").read_bytes()
+    edit(root, "weight", term_text("Weight", "A multiplier.", body="A weight is a parameter, edited.", category="Basics"))
+    run_build(root)
+    after = (cache / "bodies.bin").read_bytes()
+    assert after.startswith(bodies) and b"edited." in after[len(bodies):]
+    assert _site(root) == _clean_build_of(root, tmp_path)
+
+
+@pytest.mark.parametrize("damage", ["changed bytes", "cut short", "deleted"])
+def test_damaged_stored_bodies_are_rendered_again(tmp_path, damage):
+    root = write_project(tmp_path / "project", START)
+    run_build(root)
+    stored = root / ".glossary-cache/bodies.bin"
+    data = stored.read_bytes()
+    if damage == "changed bytes":  # same size: only the check of each body finds it
+        stored.write_bytes(data[:16] + bytes(b ^ 0xFF for b in data[16:]))
+    elif damage == "cut short":
+        stored.write_bytes(data[: len(data) // 2])
+    else:
+        stored.unlink()
+    # LoRA's page title shows on parameter's page, whose body (linking [[lora]] by slug) is reused
+    edit(root, "lora", term_text("LoRA adapters", "Low-rank adapters.", aliases=["low-rank adaptation", "LoRA"],
+                                 category="Tuning", body='LoRA trains few parameters.\n\n{{ figure("lora_params", rank=4) }}'))
+    result = run_build(root)
+    assert _site(root) == _clean_build_of(root, tmp_path)
+    if damage == "changed bytes":  # found before writing: the build started again without the cache
+        assert result.reused == 0
+    else:  # found on loading: only the bodies are rendered again
+        assert result.reused > 0
+
+
+def test_stored_bodies_no_entry_needs_are_dropped(tmp_path, monkeypatch):
+    from glossary_build import incremental
+
+    monkeypatch.setattr(incremental, "BODIES_SLACK", 0)
+    root = write_project(tmp_path / "project", START)
+    run_build(root)
+    stored = root / ".glossary-cache/bodies.bin"
+    first = stored.stat().st_size
+    for round_ in range(6):
+        edit(root, "weight", term_text("Weight", "A multiplier.", body=f"A weight, edited {round_} times." * 40,
+                                       category="Basics"))
+        run_build(root)
+    assert stored.stat().st_size < 2 * (first + 40 * 40)
+    assert _site(root) == _clean_build_of(root, tmp_path)
+
+
+def test_naming_the_project_another_way_reuses_everything(tmp_path, monkeypatch):
+    """`glossary build` in the project, then `--src` with its full path: the same project."""
+    root = write_project(tmp_path / "project", START)
+    monkeypatch.chdir(root)
+    config, _ = load_config(Path("."))
+    build(config)
+    config, _ = load_config(root.resolve())
+    assert build(config).written == 0
+    (root / "content/terms/weight.md").touch()  # past the no-op check
+    assert build(config).written == 0
