@@ -21,6 +21,7 @@ from typing import Callable
 from urllib.parse import urlparse
 
 import jinja2
+import jinja2.meta
 
 from . import parallel
 from .config import Config
@@ -123,6 +124,19 @@ class SiteRenderer:
     def render(self, template: str, **context) -> bytes:
         return self.env.get_template(template).render(**context).encode("utf-8")
 
+    def compile_templates(self, jobs: list[tuple[str, str, Callable[[], dict]]]) -> None:
+        """Compile the templates of these jobs (and those they import) once, before workers fork."""
+        waiting = sorted({template for _, template, _ in jobs})
+        seen = set(waiting)
+        while waiting:
+            name = waiting.pop()
+            self.env.get_template(name)
+            source = self.env.loader.get_source(self.env, name)[0]
+            for used in jinja2.meta.find_referenced_templates(self.env.parse(source)):
+                if used and used not in seen:
+                    seen.add(used)
+                    waiting.append(used)
+
     def calculator_html(self, macro: Macro, element_id: str, presets: list[Preset]) -> str:
         """A calculator form whose results are already computed, so it reads right without scripts."""
         context = calculator_context(macro.formula, macro.values, element_id, presets)
@@ -153,6 +167,7 @@ class SiteRenderer:
             path, template, make_context = plan.pending[i]
             sink(path, self.render(template, **make_context()))
 
+        self.compile_templates(plan.pending)
         parallel.run(render_job, len(plan.pending), workers)
         for path, data in plan.static.items():
             sink(path, data)
@@ -168,6 +183,7 @@ class SiteRenderer:
             _, template, make_context = plan.pending[i]
             return self.render(template, **make_context())
 
+        self.compile_templates(plan.pending)
         pages = parallel.run(render_job, len(plan.pending), workers)
         result.files.update(zip((path for path, _, _ in plan.pending), pages))
         result.files.update(plan.static)
