@@ -82,9 +82,9 @@ def load_glossary(config: Config, site: SiteRenderer | None = None, cache: Build
     registry, presets, formulas_js, problems = load_calculators(config)
     if cache is not None:
         recent_after, cache.scanned_at = cache.scanned_at - CLOCK_SLACK_NS, time.time_ns()
-        terms, found = load_terms(config.terms_dir, cache.known_terms, recent_after)
+        terms, found = load_terms(config.terms_dir, cache.known_terms, recent_after, workers)
     else:
-        terms, found = load_terms(config.terms_dir)
+        terms, found = load_terms(config.terms_dir, workers=workers)
     problems += found
     terms.sort(key=lambda t: sort_key(t.title, t.slug))
     published = [t for t in terms if config.drafts or not t.draft]

@@ -195,15 +195,17 @@ class KnownTerm:
 
 
 def load_terms(terms_dir: Path, known: dict[str, KnownTerm] | None = None,
-               recent_after: int = 0) -> tuple[list[Term], list[Diagnostic]]:
+               recent_after: int = 0, workers: int = 1) -> tuple[list[Term], list[Diagnostic]]:
     """Read every term file; a file with problems is left out and its problems returned.
 
     ``known`` (file name -> KnownTerm) saves parsing files whose size and time are
     unchanged; it is brought up to date in place. A file changed within the clock's
     resolution of the last build (mtime after ``recent_after``) is read and compared
-    by content, since its time alone cannot prove that it is unchanged.
+    by content, since its time alone cannot prove that it is unchanged. The other
+    files are parsed by up to ``workers`` processes.
     """
-    terms: list[Term] = []
+    from . import parallel
+
     problems: list[Diagnostic] = []
     files = term_files(terms_dir)
     if not files:
@@ -213,19 +215,27 @@ def load_terms(terms_dir: Path, known: dict[str, KnownTerm] | None = None,
     cache = known if known is not None else {}
     shown = display_path(terms_dir)
     folder = "" if shown == "." else shown + "/"
+    found: list[tuple[Term | None, list[Diagnostic]] | None] = []
+    stats = []
     for file in files:
         try:
             stat = file.lstat()  # before reading: an edit made while we read is seen next time
         except OSError:
             stat = None
         term = _still_known(file, stat, cache.get(file.name), recent_after, folder + file.name)
-        if term is None:
-            term, found = load_term(file)
-            problems.extend(found)
-            cache.pop(file.name, None)
-            if term is not None and stat is not None and statmodule.S_ISREG(stat.st_mode):
-                # not symlinks: their target can change without the link's time
-                cache[file.name] = KnownTerm(stat.st_size, stat.st_mtime_ns, term)
+        found.append((term, []) if term is not None else None)
+        stats.append(stat)
+    unread = [i for i, result in enumerate(found) if result is None]
+    for i, result in zip(unread, parallel.run(lambda n: load_term(files[unread[n]]), len(unread), workers)):
+        term, _ = found[i] = result
+        file, stat = files[i], stats[i]
+        cache.pop(file.name, None)
+        if term is not None and stat is not None and statmodule.S_ISREG(stat.st_mode):
+            # not symlinks: their target can change without the link's time
+            cache[file.name] = KnownTerm(stat.st_size, stat.st_mtime_ns, term)
+    terms: list[Term] = []
+    for term, reported in found:
+        problems.extend(reported)
         if term is not None:
             terms.append(term)
     for name in set(cache) - {file.name for file in files}:

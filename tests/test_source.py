@@ -217,3 +217,23 @@ def test_c_and_pure_python_yaml_loaders_agree(monkeypatch):
     assert c_term == py_term and c_term.lines == py_term.lines
     assert c_term.aliases == ("NO", "2026-01-01")
     assert c_term.faqs[0].question == "Multi\nline"
+
+
+def test_files_parsed_by_several_processes_load_as_in_one(make_site, monkeypatch):
+    """Terms, and problems, in file order whoever parsed them; parsed terms are remembered."""
+    from glossary_build import parallel
+
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 2)
+    files = {f"t{i:02}": term_text(f"Term {i}", body=f"Body {i}.") for i in range(12)}
+    files |= {"t03": "---\ntitle: [broken\n---\n", "t07": "no front matter\n", "t09": "---\nsummary: No title.\n---\n"}
+    root = make_site(terms(**files))
+    results = {}
+    for workers in (1, 2):
+        known = {}
+        loaded, problems = load_terms(root / "content" / "terms", known, workers=workers)
+        results[workers] = ([(t.slug, t.title, t.digest) for t in loaded], [d.format() for d in problems], sorted(known))
+    assert results[2] == results[1]
+    slugs, problems, known = results[2]
+    assert [s for s, _, _ in slugs] == [f"t{i:02}" for i in range(12) if i not in (3, 7, 9)]
+    assert list(dict.fromkeys(p.split(":")[0] for p in problems)) == [f"content/terms/t{i}.md" for i in ("03", "07", "09")]
+    assert known == [f"t{i:02}.md" for i in range(12) if i not in (3, 7, 9)]
