@@ -55,8 +55,11 @@ SAFE_ATTRIBUTES = {
     "abbr": {"title"},
 }
 MACRO_MARKER = '<div class="glossary-macro-{}"></div>'
-PART_SEAM = "\n\n<!--glossary-part-->\n\n"
-PART_SPLIT = re.compile(r"\s*<!--glossary-part-->\s*")
+# a paragraph no Markdown pattern, name or sanitizer touches (and cheaper than a comment,
+# which goes through the HTML parser); the pieces are counted after splitting anyway
+PART_MARK = "\x07\x07\x07"
+PART_SEAM = f"\n\n{PART_MARK}\n\n"
+PART_SPLIT = re.compile(rf"\s*<p>{PART_MARK}</p>\s*")
 RISKY_IN_PARTS = re.compile(r"\[\^|<!--|^\s*<[a-zA-Z]|^ {0,3}\[[^\]\n]+\]:", re.M)
 
 SAFE_SCHEMES = {"http", "https", "mailto"}
@@ -326,6 +329,8 @@ class BodyRenderer:
             extension_configs=MARKDOWN_CONFIG,
             output_format="html",
         )
+        self.toc = self.md.treeprocessors["toc"]
+        self.toc_marker = self.toc.marker
 
     def render_term(self, term: Term) -> RenderedTerm:
         """Body first, then the front-matter prose; a term is linked once per page across all of it."""
@@ -405,6 +410,8 @@ class BodyRenderer:
 
     def _markdown(self, text: str):
         self.md.reset()
+        # a table of contents only where the writer asked for one: finding the marker walks the whole tree
+        self.toc.marker = self.toc_marker if self.toc_marker in text else ""
         page = self.links.page
         page.slug = self.term.slug
         page.linked = list(self.linked)

@@ -90,7 +90,7 @@ def test_a_fence_in_the_body_never_swallows_the_texts_after_it(make_site, body):
     root = make_site(terms(fenced=text))
     run_build(root)
     article = page(root, "terms/fenced/index.html")
-    assert "glossary-part" not in str(article)
+    assert "glossary-part" not in str(article) and "\x07" not in str(article)
     assert article.select_one(".faqs .answer em").get_text() == "it"
     assert article.find("strong", string="one") is not None
     assert all("works" not in code.get_text() for code in article.select("pre, code"))
@@ -156,3 +156,10 @@ def test_every_inline_pattern_of_this_markdown_version_has_a_needle():
                                  "glossary_macro")
                if _needles(renderer.md.inlinePatterns[name]) is None]
     assert missing == []
+
+
+def test_a_toc_marker_becomes_a_table_of_contents_and_other_text_stays(make_site):
+    soup = body_of(make_site, "[TOC]\n\n## First part\n\nText.\n\n## Second part\n\nMore text.")
+    assert [a["href"] for a in soup.select("div.toc a")] == ["#first-part", "#second-part"]
+    plain = body_of(make_site, "No marker here.\n\n## First part\n\nText about [TOC] markers, quoted.")
+    assert plain.select("div.toc") == [] and "[TOC] markers" in plain.get_text()
