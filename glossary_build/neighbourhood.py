@@ -112,22 +112,20 @@ def neighbourhood_svg(center: dict, links_to: list[dict], linked_from: list[dict
 
 
 class _Node:
-    __slots__ = ("link", "out", "into", "related")
+    __slots__ = ("link", "out", "into", "related", "direction", "_title")
 
     def __init__(self, link: dict):
         self.link = link
         self.out = self.into = self.related = False
+        self.direction: str | None = None  # set once every flag is (see _neighbours)
+        self._title: str | None = None
 
     @property
     def title(self) -> str:
         """Made only for the nodes drawn: a popular term has thousands of neighbours."""
-        return _clean(self.link.get("title")) or _clean(self.link.get("slug"))
-
-    @property
-    def direction(self) -> str | None:
-        if self.out and self.into:
-            return "both"
-        return "out" if self.out else "in" if self.into else None
+        if self._title is None:
+            self._title = _clean(self.link.get("title")) or _clean(self.link.get("slug"))
+        return self._title
 
     @property
     def kind(self) -> str:
@@ -135,22 +133,31 @@ class _Node:
         return ", ".join(words + (["related"] if self.related else []))
 
 
+def _direction(node: _Node) -> str | None:
+    if node.out and node.into:
+        return "both"
+    return "out" if node.out else "in" if node.into else None
+
+
 def _neighbours(center: dict, links_to: list[dict], linked_from: list[dict], related: list[dict]) -> list[_Node]:
     found: dict[str, _Node] = {}
+    center_slug = center.get("slug")
     for flag, links in (("related", related), ("out", links_to), ("into", linked_from)):
         for link in links:
-            if link["slug"] != center.get("slug"):
-                node = found.setdefault(link["slug"], _Node(link))
+            if link["slug"] != center_slug:
+                node = found.get(link["slug"])
+                if node is None:
+                    node = found[link["slug"]] = _Node(link)
                 setattr(node, flag, True)
+    for node in found.values():
+        node.direction = _direction(node)
     ordered: list[_Node] = []
     seen: set[str] = set()
-    for links, wanted in ((related, lambda n: True),  # related first (whatever else they are)
-                          (links_to, lambda n: n.direction == "both"),
-                          (links_to, lambda n: n.direction == "out"),
-                          (linked_from, lambda n: n.direction == "in")):
+    for links, wanted in ((related, None),  # related first (whatever else they are)
+                          (links_to, "both"), (links_to, "out"), (linked_from, "in")):
         for link in links:
             node = found.get(link["slug"])
-            if node is not None and link["slug"] not in seen and wanted(node):
+            if node is not None and link["slug"] not in seen and (wanted is None or node.direction == wanted):
                 seen.add(link["slug"])
                 ordered.append(node)
     return ordered
@@ -362,8 +369,7 @@ def _stable(value: float) -> float:
 
 def _num(value: float) -> str:
     """A coordinate with at most one decimal: "12", "-3.5"; never "-0"."""
-    value = round(round(value, 6), 1)
-    if value == 0:
-        return "0"
-    text = f"{value:.1f}"
-    return text[:-2] if text.endswith(".0") else text
+    text = f"{round(value, 6):.1f}"  # formatting rounds as round(_, 1) does: to the nearest
+    if text.endswith(".0"):
+        text = text[:-2]
+    return "0" if text == "-0" else text
