@@ -184,14 +184,13 @@ def check(config: Config, strict: bool = False, config_problems: list[Diagnostic
 
 
 @contextlib.contextmanager
-def few_collections(freeze: bool = True):
+def few_collections():
     """Loading and checking make millions of small objects that live until the build ends.
 
     Python's cycle collector would walk all of them again and again (a quarter of an
-    edit's time at 10,000 terms); instead it waits for larger batches. With freeze,
-    what is alive afterwards is kept out of later collections until build() ends
-    (which also spares worker processes from copying memory the collector would
-    touch); a long-running server does not freeze, or it would never free them.
+    edit's time at 10,000 terms); instead it waits for larger batches. What is alive
+    afterwards is kept out of later collections until build() ends (which also
+    spares worker processes from copying memory the collector would touch).
     """
     thresholds = gc.get_threshold()
     gc.set_threshold(max(thresholds[0], 100_000), *thresholds[1:])
@@ -199,8 +198,7 @@ def few_collections(freeze: bool = True):
         yield
     finally:
         gc.set_threshold(*thresholds)
-        if freeze:
-            gc.freeze()
+        gc.freeze()
 
 
 def read_stored_bodies(glossary: Glossary, plan) -> None:

@@ -213,6 +213,7 @@ def serve(src: Path, port: int, host: str, drafts: bool) -> None:
             raise click.ClickException(f"port {port} is in use; try --port {port + 1}") from None
         raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror}") from None
     report(live.rebuild())
+    live.settle()
     watcher = Watcher(live, config, report)
     watcher.start()
     shown = f"[{host}]" if ":" in host else host

@@ -236,3 +236,20 @@ def test_the_servers_parallel_build_equals_a_single_process_build(tmp_path, monk
     spread.rebuild()
     single.rebuild()
     assert spread.snapshot.files == single.snapshot.files
+
+
+def test_rebuilds_leave_the_cycle_collector_on(tmp_path):
+    """It is kept out of a rebuild only: a server left without it would grow with every save."""
+    import gc
+
+    from glossary_build.serve import LiveSite
+
+    root = write_project(tmp_path / "p", FILES)
+    live = LiveSite(root)
+    live.rebuild()
+    assert gc.isenabled()
+    live.settle()
+    write_project(root, terms(alpha=term_text("Alpha", "First.", body="Before beta, and [[missing]].")))
+    assert any(d.severity == "error" for d in live.rebuild())
+    assert gc.isenabled()
+    gc.unfreeze()
