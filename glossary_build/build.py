@@ -204,6 +204,15 @@ def no_collections():
         gc.freeze()
 
 
+def read_stored_bodies(glossary: Glossary, plan) -> None:
+    """Read the cached HTML of the term pages about to be rendered, before anything is
+    written (and before workers start, which then share it): CacheDamaged if it is gone."""
+    pending = {path for path, _, _ in plan.pending}
+    for slug, rendered in glossary.rendered.items():
+        if isinstance(rendered, StoredRender) and term_url(slug) in pending:
+            rendered.encoded()
+
+
 def build(config: Config, strict: bool = False, config_problems: list[Diagnostic] = (),
           incremental: bool = True, progress=_no_progress, workers: int | None = None) -> BuildResult:
     """Check everything, then render and publish; raise BuildFailed, before writing, on errors.
