@@ -106,39 +106,39 @@ def test_a_save_within_the_clocks_resolution_is_seen(tmp_path):
     assert b"closes the set" in live.snapshot.files["terms/gamma/index.html"]
 
 
-@pytest.mark.parametrize("change", [
-    "title", "summary", "alias", "category", "related", "new link", "lost link", "draft", "new file",
-    "removed file", "broken front matter", "config",
-])
+SHOWN_ELSEWHERE = {  # (term, old text, new text)
+    "title": ("gamma", "title: Gamma", "title: Gamma Ray"),
+    "summary": ("gamma", "Third letter.", "The third letter."),
+    "alias": ("gamma", "category:", "aliases: [G]\ncategory:"),
+    "category": ("gamma", "category: Letters", "category: Greek"),
+    "related": ("gamma", "category:", "related: [alpha]\ncategory:"),
+    "new link": ("gamma", "after [[beta]]", "after [[beta]], far from [[alpha]]"),
+    "lost link": ("beta", " and leads to [[gamma]]", ""),
+    "draft": ("gamma", "category:", "draft: true\ncategory:"),
+    "broken front matter": ("gamma", "title: Gamma", "title: [Gamma"),
+}
+
+
+def _remove_alpha(root):
+    (root / "content" / "terms" / "alpha.md").unlink()
+    edit(root, "beta", "[[alpha]]", "alpha")
+
+
+OTHER_CHANGES = {
+    "new file": lambda root: write_project(root, terms(delta=term_text("Delta", body="After [[gamma]]."))),
+    "removed file": _remove_alpha,
+    "config": lambda root: write_project(root, {"glossary.yaml": "title: Another title\n"}),
+}
+
+
+@pytest.mark.parametrize("change", [*SHOWN_ELSEWHERE, *OTHER_CHANGES])
 def test_edits_other_pages_show_take_the_full_way_and_equal_a_fresh_build(tmp_path, change):
     root = write_project(tmp_path / "p", FILES)
     live = served(root)
-    terms_dir = root / "content" / "terms"
-    if change == "title":
-        edit(root, "gamma", "title: Gamma", "title: Gamma Ray")
-    elif change == "summary":
-        edit(root, "gamma", "Third letter.", "The third letter.")
-    elif change == "alias":
-        edit(root, "gamma", "category:", "aliases: [G]\ncategory:")
-    elif change == "category":
-        edit(root, "gamma", "category: Letters", "category: Greek")
-    elif change == "related":
-        edit(root, "gamma", "category:", "related: [alpha]\ncategory:")
-    elif change == "new link":
-        edit(root, "gamma", "after [[beta]]", "after [[beta]], far from [[alpha]]")
-    elif change == "lost link":
-        edit(root, "beta", " and leads to [[gamma]]", "")
-    elif change == "draft":
-        edit(root, "gamma", "category:", "draft: true\ncategory:")
-    elif change == "new file":
-        write_project(root, terms(delta=term_text("Delta", body="After [[gamma]].")))
-    elif change == "removed file":
-        (terms_dir / "alpha.md").unlink()
-        edit(root, "beta", "[[alpha]]", "alpha")
-    elif change == "broken front matter":
-        edit(root, "gamma", "title: Gamma", "title: [Gamma")
-    elif change == "config":
-        write_project(root, {"glossary.yaml": "title: Another title\n"})
+    if change in SHOWN_ELSEWHERE:
+        edit(root, *SHOWN_ELSEWHERE[change])
+    else:
+        OTHER_CHANGES[change](root)
     answers = []
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(quick_module, "quick_rebuild", lambda *a: answers.append(quick_rebuild(*a)) or answers[-1])
