@@ -278,7 +278,9 @@ def page_jobs(glossary: Glossary) -> list[tuple[str, str, Callable[[], dict], st
 
     The key is a digest of everything the page shows, so an unchanged page is known
     without rendering it. Term pages (most of a site) take theirs from digests the
-    earlier stages made (see TermPages); the few other pages hash their whole context.
+    earlier stages made (see TermPages); the index and category pages from the link
+    digests of the terms they list, and their contexts are made only if they are
+    rendered; the few small pages hash their whole context.
     """
     config = glossary.config
     site = site_context(config)
