@@ -188,7 +188,7 @@ def no_collections():
     """Loading and checking make millions of small objects that live until the build ends.
 
     Python's cycle collector would walk all of them again and again (a tenth of an
-    edit's time at 10,000 terms), and they hold no cycles to free: it stays off.
+    edit's time at 10,000 terms) to free almost nothing: it stays off.
     What is alive afterwards is kept out of later collections until build() ends
     (which also spares worker processes from copying memory the collector would
     touch). Worker processes forked meanwhile render with it off too; their peak
