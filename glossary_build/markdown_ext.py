@@ -395,6 +395,8 @@ class BodyRenderer:
         saved = (list(self.linked), dict(self.names), dict(self.links.widget_ids))
         joined = PART_SEAM.join(text for text, _, _ in parts)
         html, page = self._markdown(joined)
+        if not self.trust_html:  # once for all the texts; sanitising keeps the seams
+            html = sanitize(html)
         pieces = PART_SPLIT.split(html)
         if len(pieces) != len(parts):
             self.linked, self.names, self.links.widget_ids = saved
@@ -406,7 +408,7 @@ class BodyRenderer:
             index = bisect.bisect_right(starts, offset) - 1
             line = joined.count("\n", starts[index], offset) + parts[index][1]
             self.problems.append(Diagnostic(self.term.path, line, message))
-        return [self._finish(piece, page, block) for piece, (_, _, block) in zip(pieces, parts)]
+        return [self._finish(piece, page, block, sanitized=True) for piece, (_, _, block) in zip(pieces, parts)]
 
     def _markdown(self, text: str):
         self.md.reset()
@@ -426,8 +428,8 @@ class BodyRenderer:
         self.names.update(page.names)
         return html, page
 
-    def _finish(self, html: str, page: "_Page", block: bool) -> str:
-        if not self.trust_html:
+    def _finish(self, html: str, page: "_Page", block: bool, sanitized: bool = False) -> str:
+        if not (self.trust_html or sanitized):
             html = sanitize(html)
         for number, widget in enumerate(page.widgets):
             html = html.replace(MACRO_MARKER.format(number), widget, 1)

@@ -163,3 +163,27 @@ def test_a_toc_marker_becomes_a_table_of_contents_and_other_text_stays(make_site
     assert [a["href"] for a in soup.select("div.toc a")] == ["#first-part", "#second-part"]
     plain = body_of(make_site, "No marker here.\n\n## First part\n\nText about [TOC] markers, quoted.")
     assert plain.select("div.toc") == [] and "[TOC] markers" in plain.get_text()
+
+
+def test_texts_converted_together_are_sanitised_together(monkeypatch):
+    """Body, answers and takeaways in one document, cleaned in one pass: nothing unsafe in any of them."""
+    from glossary_build import markdown_ext
+    from glossary_build.source import parse_term
+
+    text = ("---\ntitle: Page\nsummary: About.\n"
+            "faqs:\n  - q: Why?\n    a: 'See <img src=x onerror=alert(1)> and [x](javascript:alert(2)).'\n"
+            "takeaways: ['Keep <script>alert(3)</script> **this**.', 'And <a href=\"javascript:alert(4)\">that</a>.']\n"
+            "---\nA body with <span onclick=\"alert(5)\">inline HTML</span>.\n")
+    term, problems = parse_term(text, "page", "content/terms/page.md")
+    assert problems == []
+    calls = []
+    monkeypatch.setattr(markdown_ext, "sanitize", lambda html: calls.append(html) or markdown_ext._cleaner.clean(html))
+    renderer = _renderer("prefiltered")
+    renderer.trust_html = False
+    rendered = renderer.render_term(term)
+    assert len(calls) == 1  # one pass for all four texts
+    html = "\n".join([rendered.body, *rendered.faq_answers, *rendered.takeaways])
+    for unsafe in ("onerror", "javascript:", "<script", "onclick", "alert(3)"):
+        assert unsafe not in html
+    assert rendered.takeaways[0] == "Keep  <strong>this</strong>."
+    assert "<img" in rendered.faq_answers[0] and "inline HTML</span>" in rendered.body
