@@ -128,7 +128,8 @@ def build(src: Path, out: Path | None, strict: bool, drafts: bool, base_url: str
         for path in result.paths:
             click.echo(f"  wrote {path}")
     click.echo(
-        f"Built {result.terms} terms into {display_path(config.out_dir)}/: {result.written} files written, "
+        f"Built {result.terms} terms into {display_path(config.out_dir)}/: "
+        f"{result.written} file{'s' * (result.written != 1)} written, "
         f"{result.reused} unchanged, {_tally(result.diagnostics)}, {result.seconds:.2f}s"
     )
 

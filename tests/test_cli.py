@@ -26,6 +26,9 @@ def test_build_writes_the_site_and_prints_a_summary(make_site):
     again = invoke("build")
     assert again.stdout.startswith("Built 2 terms into site/: 0 files written, 15 unchanged, 0 errors, 0 warnings, ")
     assert (root / "site" / "terms" / "alpha" / "index.html").is_file()
+    (root / "content" / "terms" / "alpha.md").write_text(GOOD["content/terms/alpha.md"] + "\nOne more line.\n")
+    edited = invoke("build")
+    assert edited.stdout.startswith("Built 2 terms into site/: 1 file written, 14 unchanged, 0 errors, 0 warnings, ")
 
 
 def test_build_with_src_out_and_base_url(make_site, tmp_path):
