@@ -1,17 +1,19 @@
-"""Edits that stay on one page, applied to the last good build a resident process holds.
+"""Edits of prose, applied to the last good build a resident process holds.
 
 Most saves while writing change a term's prose: its body, answers, myths, examples,
-takeaways, sources or authors. That prose shows on the term's own page and nowhere
-else, as long as its links lead to the same terms (backlinks, maps and the category
-map are made from them) and the fields other pages show (title, summary, aliases,
-category, ...) are unchanged. For such a save, ``glossary serve`` renders one body
-and one page instead of checking the whole glossary again: tens of milliseconds at
-any size. Anything else, or anything this module cannot prove, takes the full way
-(``quick_rebuild`` returns None), which gives the same files.
+takeaways, sources or authors. That prose shows on the term's own page, and its
+links show on the pages of the terms they lead to ("referenced by", their maps) and
+on the map of categories. As long as the fields other pages show (title, summary,
+aliases, category, ...) are unchanged, ``glossary serve`` renders the edited body,
+its page, and the pages of the terms that gained or lost a link from it, instead of
+checking the whole glossary again: tens of milliseconds at any size. Anything else,
+or anything this module cannot prove, takes the full way (``quick_rebuild``
+returns None), which gives the same files.
 """
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import os
 import stat as statmodule
@@ -21,9 +23,9 @@ from .build import orphan_warning, writing_warnings
 from .config import Config
 from .diagnostics import Diagnostic, errors_in
 from .incremental import CLOCK_SLACK_NS, BuildCache, fingerprint
-from .markdown_ext import BodyRenderer, RenderedTerm
+from .markdown_ext import BodyRenderer
 from .model import Term
-from .render import Glossary, SiteRenderer, TermPages
+from .render import Glossary, SiteRenderer, TermPages, categories_page, category_weights
 from .source import file_digest, load_term, term_file_names
 
 # what other pages, the index, search, terms.json and the sitemap show of a term
@@ -70,47 +72,76 @@ class QuickResult:
 
 
 def quick_rebuild(last: LastBuild, config: Config) -> QuickResult | None:
-    """The build after an edit of prose only, or None when the edit may reach other pages."""
+    """The build after an edit of prose only, or None when the edit may reach further."""
     if config != last.config or fingerprint(config) != last.fingerprint:
         return None
     scanned_at = time.time_ns()  # before reading: an edit made while we read is seen next time
     found = changed_files(config, last.stamps, last.scanned_at - CLOCK_SLACK_NS)
     if found is None or len(found) > MAX_FILES:
         return None
-    glossary = last.glossary
-    terms, rendered = dict(glossary.terms), dict(glossary.rendered)
-    diagnostics = set(last.diagnostics)
+    before = last.glossary
+    terms, rendered = dict(before.terms), dict(before.rendered)
     stamps = dict(last.stamps)
+    edited = []
     for name, stat in found.items():
         term, problems = load_term(config.terms_dir / name)
-        old = glossary.terms.get(term.slug) if term is not None else None
+        old = before.terms.get(term.slug) if term is not None else None
         if term is None or problems or old is None or _shared(term) != _shared(old):
             return None  # errors in the file, a draft, or a change other pages show
-        result = last.renderer.render_term(term)
-        if result.links != glossary.rendered[term.slug].links:
-            return None  # backlinks and maps change
-        before = {d for d in last.diagnostics if d.path == old.path}
-        if before != set(_own_diagnostics(glossary, old, glossary.rendered[old.slug])):
+        if {d for d in last.diagnostics if d.path == old.path} != set(_own_diagnostics(before, old.slug)):
             return None  # the file has other problems too, whose lines this edit may move
-        diagnostics = (diagnostics - before) | set(_own_diagnostics(glossary, term, result))
-        terms[term.slug], rendered[term.slug] = term, result
+        terms[term.slug], rendered[term.slug] = term, last.renderer.render_term(term)
         stamps[name] = Stamp(stat.st_size, stat.st_mtime_ns, term.digest)
+        edited.append(term.slug)
+    referenced_by, relinked = _relink(before, rendered, edited)
+    after = dataclasses.replace(before, terms=terms, rendered=rendered, referenced_by=referenced_by)
+    diagnostics = set(last.diagnostics)
+    for slug in [*edited, *relinked]:  # a term that lost or gained its last backlink: orphan or not
+        diagnostics = diagnostics - set(_own_diagnostics(before, slug)) | set(_own_diagnostics(after, slug))
     diagnostics = sorted(diagnostics)
     if errors_in(diagnostics):
         return QuickResult(diagnostics, None, {}, list(found))
-    glossary = dataclasses.replace(glossary, terms=terms, rendered=rendered)
-    pages = TermPages(glossary)
+    pages = TermPages(after)
+    jobs = [pages.job(slug) for slug in sorted({*edited, *relinked})]
+    if _links_between_categories(before, edited, relinked):
+        jobs.append(categories_page(after, category_weights(after)))
     files, keys = {}, dict(last.keys)
-    for name in found:
-        path, template, make_context, key = pages.job(name[:-3])
+    for path, template, make_context, key in jobs:
         keys[path] = key
         if key != last.keys.get(path):
             files[path] = last.site.render(template, **make_context())
-    new_last = dataclasses.replace(last, glossary=glossary, diagnostics=diagnostics, keys=keys, stamps=stamps,
+    new_last = dataclasses.replace(last, glossary=after, diagnostics=diagnostics, keys=keys, stamps=stamps,
                                    scanned_at=scanned_at)
     return QuickResult(diagnostics, new_last, files, list(found))
 
 
+def _relink(before: Glossary, rendered: dict, edited: list[str]) -> tuple[dict[str, list[str]], set[str]]:
+    """Backlinks after the edited terms' new links, and the terms whose backlinks changed.
+
+    As in links.backlinks: each list holds the linking terms in slug order.
+    """
+    referenced_by = dict(before.referenced_by)
+    relinked: set[str] = set()
+    for source in edited:
+        was, now = set(before.rendered[source].links), set(rendered[source].links)
+        for target in (was ^ now) - {source}:
+            if target not in referenced_by:
+                continue  # not a published term: no page, no backlinks
+            if target not in relinked:
+                referenced_by[target] = list(referenced_by[target])
+                relinked.add(target)
+            if target in now:
+                bisect.insort(referenced_by[target], source)
+            else:
+                referenced_by[target].remove(source)
+    return referenced_by, relinked
+
+
+def _links_between_categories(before: Glossary, edited: list[str], relinked: set[str]) -> bool:
+    """Whether a link that came or went joins two categories: the map of categories counts those."""
+    category_of = before.category_of
+    return any(source in category_of and target in category_of and category_of[source] != category_of[target]
+               for source in edited for target in relinked)
 def changed_files(config: Config, stamps: dict[str, Stamp], recent_after: int) -> dict[str, os.stat_result] | None:
     """Term files whose bytes changed, with their stat; None when files came, went or are not plain files.
 
@@ -148,9 +179,10 @@ def _shared(term: Term) -> tuple:
     return tuple(getattr(term, name) for name in SHARED_FIELDS)
 
 
-def _own_diagnostics(glossary: Glossary, term: Term, rendered: RenderedTerm) -> list[Diagnostic]:
-    """What a full build reports about a term's prose: the same for the term before and after."""
+def _own_diagnostics(glossary: Glossary, slug: str) -> list[Diagnostic]:
+    """What a full build reports about a term's prose and its backlinks."""
+    term, rendered = glossary.terms[slug], glossary.rendered[slug]
     found = list(rendered.problems) + writing_warnings([term], glossary.config)
-    if len(glossary.terms) > 1 and not glossary.referenced_by[term.slug]:
+    if len(glossary.terms) > 1 and not glossary.referenced_by[slug]:
         found.append(orphan_warning(term))
     return found

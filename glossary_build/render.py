@@ -289,24 +289,15 @@ def page_jobs(glossary: Glossary) -> list[tuple[str, str, Callable[[], dict], st
     jobs = [term_pages.job(slug, position) for position, slug in enumerate(term_pages.order)]
     link_keys = term_pages.link_keys
     every_link = "\1".join([link_keys[slug] for slug in term_pages.order])
-    shared = f"{config.settings_key()}\0{site!r}"
-    weights = category_weights(glossary)
-    categories = [(c, len(c.slugs)) for c in glossary.categories]
 
     def page(path: str, template: str, make_context: Callable[[], dict], *inputs: str):
-        """A page keyed by digests of what it shows, made only if it must be rendered."""
-        key = hashlib.sha256("\0".join([template, shared, *inputs]).encode()).hexdigest()
-        return path, template, make_context, key
+        return keyed_page(config, path, template, make_context, *inputs)
 
     rest = [
         page("index.html", "index.html",
              lambda: {"site": site, "root": "", "page": index_context(glossary, links)},
              every_link, repr(glossary.categories)),
-        page("categories/index.html", "categories.html",
-             lambda: {"site": site, "root": "../", "page": page_context(
-                 config, "categories/index.html", "Categories", f"All categories of {config.title}.",
-                 categories=categories, map=categories_map(glossary, weights))},
-             repr(categories), repr(weights)),
+        categories_page(glossary, category_weights(glossary)),
     ]
     for category in glossary.categories:
         rest.append(page(
@@ -325,6 +316,24 @@ def page_jobs(glossary: Glossary) -> list[tuple[str, str, Callable[[], dict], st
     ]
     rest += [page(path, template, (lambda context=context: context), repr(context)) for path, template, context in small]
     return jobs + rest
+
+
+def keyed_page(config: Config, path: str, template: str, make_context: Callable[[], dict], *inputs: str):
+    """A page's job, keyed by digests of what it shows; its context is made only if it is rendered."""
+    key = hashlib.sha256("\0".join([template, config.settings_key(), repr(site_context(config)), *inputs]).encode())
+    return path, template, make_context, key.hexdigest()
+
+
+def categories_page(glossary: Glossary, weights: dict) -> tuple[str, str, Callable[[], dict], str]:
+    """The list of categories, with the map of the links between them (weights: category_weights)."""
+    config = glossary.config
+    categories = [(c, len(c.slugs)) for c in glossary.categories]
+    return keyed_page(
+        config, "categories/index.html", "categories.html",
+        lambda: {"site": site_context(config), "root": "../", "page": page_context(
+            config, "categories/index.html", "Categories", f"All categories of {config.title}.",
+            categories=categories, map=categories_map(glossary, weights))},
+        repr(categories), repr(weights))
 
 
 def static_files(glossary: Glossary) -> dict[str, bytes]:

@@ -14,7 +14,7 @@ from glossary_build.serve import LiveSite
 
 SOURCES = "[{title: A paper, url: 'https://example.org/p'}]"
 FILES = terms(
-    alpha=term_text("Alpha", "First letter.", body="Alpha comes before [[beta]].", sources=SOURCES),
+    alpha=term_text("Alpha", "First letter.", body="Alpha comes before [[beta]].", sources=SOURCES, category="Basics"),
     beta=term_text("Beta", "Second letter.", body="Beta follows [[alpha]] and leads to [[gamma]].",
                    category="Letters", faqs="[{q: Why?, a: Because *order* matters.}]"),
     gamma=term_text("Gamma", "Third letter.", body="Gamma ends the list after [[beta]].", category="Letters"),
@@ -106,14 +106,30 @@ def test_a_save_within_the_clocks_resolution_is_seen(tmp_path):
     assert b"closes the set" in live.snapshot.files["terms/gamma/index.html"]
 
 
+@pytest.mark.parametrize("slug, old, new, pages", [
+    ("gamma", "after [[beta]]", "after [[beta]], far from [[alpha]]",
+     {"terms/gamma/index.html", "terms/alpha/index.html", "categories/index.html"}),  # Letters -> Basics
+    ("gamma", "after [[beta]]", "after [[beta]] and [[beta|its neighbour]]", {"terms/gamma/index.html"}),
+    ("beta", " and leads to [[gamma]]", "", {"terms/beta/index.html", "terms/gamma/index.html"}),
+], ids=["new link across categories", "the same target again", "lost link, and an orphan"])
+def test_links_that_come_and_go_render_the_pages_they_reach(tmp_path, slug, old, new, pages):
+    """Backlinks, maps, orphan warnings and the map of categories follow, as in a fresh build."""
+    root = write_project(tmp_path / "p", FILES)
+    live = served(root)
+    before = dict(live.snapshot.files)
+    edit(root, slug, old, new)
+    diagnostics = quick(live)
+    assert {path for path, data in live.snapshot.files.items() if before.get(path) != data} <= pages
+    assert live.written == len(pages)
+    assert (live.snapshot.files, [d.format() for d in diagnostics]) == fresh(root)
+
+
 SHOWN_ELSEWHERE = {  # (term, old text, new text)
     "title": ("gamma", "title: Gamma", "title: Gamma Ray"),
     "summary": ("gamma", "Third letter.", "The third letter."),
     "alias": ("gamma", "category:", "aliases: [G]\ncategory:"),
     "category": ("gamma", "category: Letters", "category: Greek"),
     "related": ("gamma", "category:", "related: [alpha]\ncategory:"),
-    "new link": ("gamma", "after [[beta]]", "after [[beta]], far from [[alpha]]"),
-    "lost link": ("beta", " and leads to [[gamma]]", ""),
     "draft": ("gamma", "category:", "draft: true\ncategory:"),
     "broken front matter": ("gamma", "title: Gamma", "title: [Gamma"),
 }
