@@ -6,8 +6,9 @@
 `glossary serve` keeps parsed terms, rendered bodies and page keys in memory
 between rebuilds, so a save costs less than a `glossary build` in a new process
 (benchmarks/run.py measures those). This script generates the same corpus as
-run.py, makes the first in-memory build, then times the rebuild after a body edit
-and after a title edit, as the server does on a save (without the HTTP part).
+run.py, makes the first in-memory build, then times the rebuild after a body edit,
+after a new [[link]] and after a title edit, as the server does on a save (without
+the HTTP part).
 Not part of the test suite; standard library plus glossary itself.
 """
 
@@ -42,22 +43,28 @@ def timed_rebuild(site: LiveSite) -> tuple[float, int]:
     return seconds, site.written
 
 
+def add_link(terms: Path, round_: int) -> None:
+    """A sentence with a [[link]] to a term the edited one did not link to."""
+    files = sorted(terms.glob("*.md"))
+    path, target = files[30 + round_], files[-1 - round_].stem
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.rstrip("\n") + f"\n\nCompare [[{target}]].\n", encoding="utf-8")
+
+
 def measure(project: Path, runs: int) -> dict[str, float]:
     site = LiveSite(project)
     first, _ = timed_rebuild(site)
     terms = project / "content" / "terms"
-    body, title, pages, body_pages = [], [], [], []
+    times: dict[str, list[float]] = {"body": [], "link": [], "title": []}
+    pages: dict[str, list[int]] = {"body": [], "link": [], "title": []}
     for round_ in range(runs):
-        edit_body(terms, round_)
-        seconds, written = timed_rebuild(site)
-        body.append(seconds)
-        body_pages.append(written)
-        edit_title(terms, round_)
-        seconds, written = timed_rebuild(site)
-        title.append(seconds)
-        pages.append(written)
-    return {"first": first, "body": statistics.median(body), "title": statistics.median(title),
-            "pages": statistics.median(pages), "body_pages": statistics.median(body_pages)}
+        for kind, change in (("body", edit_body), ("link", add_link), ("title", edit_title)):
+            change(terms, round_)
+            seconds, written = timed_rebuild(site)
+            times[kind].append(seconds)
+            pages[kind].append(written)
+    return {"first": first, **{kind: statistics.median(values) for kind, values in times.items()},
+            **{f"{kind} pages": statistics.median(values) for kind, values in pages.items()}}
 
 
 def main() -> None:
@@ -79,11 +86,13 @@ def main() -> None:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"glossary serve, rebuild after a save (in memory), median of {args.runs}\n")
-    print("| terms | first build | one body edited | one title edited | pages rendered after: body edit | title edit |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("| terms | first build | one body edited | one link added | one title edited "
+          "| pages rendered: body | link | title |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for count, row in rows:
-        print(f"| {count:,} | {row['first']:.2f} s | {row['body'] * 1000:.0f} ms | {row['title']:.2f} s "
-              f"| {row['body_pages']:,.0f} | {row['pages']:,.0f} |")
+        print(f"| {count:,} | {row['first']:.2f} s | {row['body'] * 1000:.0f} ms | {row['link'] * 1000:.0f} ms "
+              f"| {row['title']:.2f} s | {row['body pages']:,.0f} | {row['link pages']:,.0f} "
+              f"| {row['title pages']:,.0f} |")
 
 
 if __name__ == "__main__":
