@@ -54,6 +54,7 @@ class LastBuild:
     keys: dict[str, str]  # output path -> page key
     stamps: dict[str, Stamp]  # every term file's name -> what it was
     scanned_at: int  # wall clock (ns) when that build began reading term files
+    weights: dict | None = None  # render.category_weights, once an edit needed them
 
     @classmethod
     def after(cls, config: Config, glossary: Glossary, diagnostics: list[Diagnostic], renderer: BodyRenderer,
@@ -93,7 +94,7 @@ def quick_rebuild(last: LastBuild, config: Config) -> QuickResult | None:
         terms[term.slug], rendered[term.slug] = term, last.renderer.render_term(term)
         stamps[name] = Stamp(stat.st_size, stat.st_mtime_ns, term.digest)
         edited.append(term.slug)
-    referenced_by, relinked = _relink(before, rendered, edited)
+    referenced_by, relinked, pairs = _relink(before, rendered, edited)
     after = dataclasses.replace(before, terms=terms, rendered=rendered, referenced_by=referenced_by)
     diagnostics = set(last.diagnostics)
     for slug in [*edited, *relinked]:  # a term that lost or gained its last backlink: orphan or not
@@ -103,28 +104,32 @@ def quick_rebuild(last: LastBuild, config: Config) -> QuickResult | None:
         return QuickResult(diagnostics, None, {}, list(found))
     pages = TermPages(after)
     jobs = [pages.job(slug) for slug in sorted({*edited, *relinked})]
-    if _links_between_categories(before, edited, relinked):
-        jobs.append(categories_page(after, category_weights(after)))
+    weights = last.weights
+    if any(_crossing(before, source, target) for source, target, _ in pairs):
+        weights = _reweigh(last.weights if last.weights is not None else category_weights(before), before, pairs)
+        jobs.append(categories_page(after, weights))
     files, keys = {}, dict(last.keys)
     for path, template, make_context, key in jobs:
         keys[path] = key
         if key != last.keys.get(path):
             files[path] = last.site.render(template, **make_context())
     new_last = dataclasses.replace(last, glossary=after, diagnostics=diagnostics, keys=keys, stamps=stamps,
-                                   scanned_at=scanned_at)
+                                   scanned_at=scanned_at, weights=weights)
     return QuickResult(diagnostics, new_last, files, list(found))
 
 
-def _relink(before: Glossary, rendered: dict, edited: list[str]) -> tuple[dict[str, list[str]], set[str]]:
-    """Backlinks after the edited terms' new links, and the terms whose backlinks changed.
+def _relink(before: Glossary, rendered: dict, edited: list[str]) -> tuple[dict[str, list[str]], set[str], list]:
+    """Backlinks after the edited terms' new links, the terms whose backlinks changed,
+    and each link that came or went: (source, target, +1 or -1).
 
     As in links.backlinks: each list holds the linking terms in slug order.
     """
     referenced_by = dict(before.referenced_by)
     relinked: set[str] = set()
+    pairs = []
     for source in edited:
         was, now = set(before.rendered[source].links), set(rendered[source].links)
-        for target in (was ^ now) - {source}:
+        for target in sorted((was ^ now) - {source}):
             if target not in referenced_by:
                 continue  # not a published term: no page, no backlinks
             if target not in relinked:
@@ -134,14 +139,29 @@ def _relink(before: Glossary, rendered: dict, edited: list[str]) -> tuple[dict[s
                 bisect.insort(referenced_by[target], source)
             else:
                 referenced_by[target].remove(source)
-    return referenced_by, relinked
+            pairs.append((source, target, 1 if target in now else -1))
+    return referenced_by, relinked, pairs
 
 
-def _links_between_categories(before: Glossary, edited: list[str], relinked: set[str]) -> bool:
-    """Whether a link that came or went joins two categories: the map of categories counts those."""
-    category_of = before.category_of
-    return any(source in category_of and target in category_of and category_of[source] != category_of[target]
-               for source in edited for target in relinked)
+def _crossing(glossary: Glossary, source: str, target: str) -> tuple[str, str] | None:
+    """The two categories a link joins, as the map of categories counts it, or None."""
+    category_of = glossary.category_of
+    if source not in category_of or target not in category_of:
+        return None
+    first, second = category_of[source].slug, category_of[target].slug
+    return None if first == second else (first, second) if first < second else (second, first)
+
+
+def _reweigh(weights: dict, glossary: Glossary, pairs: list) -> dict:
+    """category_weights after the links that came (+1) or went (-1)."""
+    counts = dict(weights)
+    for source, target, change in pairs:
+        crossing = _crossing(glossary, source, target)
+        if crossing:
+            counts[crossing] = counts.get(crossing, 0) + change
+    return dict(sorted((pair, count) for pair, count in counts.items() if count))
+
+
 def changed_files(config: Config, stamps: dict[str, Stamp], recent_after: int) -> dict[str, os.stat_result] | None:
     """Term files whose bytes changed, with their stat; None when files came, went or are not plain files.
 

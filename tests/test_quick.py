@@ -111,7 +111,9 @@ def test_a_save_within_the_clocks_resolution_is_seen(tmp_path):
      {"terms/gamma/index.html", "terms/alpha/index.html", "categories/index.html"}),  # Letters -> Basics
     ("gamma", "after [[beta]]", "after [[beta]] and [[beta|its neighbour]]", {"terms/gamma/index.html"}),
     ("beta", " and leads to [[gamma]]", "", {"terms/beta/index.html", "terms/gamma/index.html"}),
-], ids=["new link across categories", "the same target again", "lost link, and an orphan"])
+    ("alpha", "Alpha comes before [[beta]].", "Alpha comes first.",
+     {"terms/alpha/index.html", "terms/beta/index.html", "categories/index.html"}),  # Basics -/- Letters
+], ids=["new link across categories", "the same target again", "lost link, and an orphan", "lost link across categories"])
 def test_links_that_come_and_go_render_the_pages_they_reach(tmp_path, slug, old, new, pages):
     """Backlinks, maps, orphan warnings and the map of categories follow, as in a fresh build."""
     root = write_project(tmp_path / "p", FILES)
@@ -122,6 +124,17 @@ def test_links_that_come_and_go_render_the_pages_they_reach(tmp_path, slug, old,
     assert {path for path, data in live.snapshot.files.items() if before.get(path) != data} <= pages
     assert live.written == len(pages)
     assert (live.snapshot.files, [d.format() for d in diagnostics]) == fresh(root)
+
+
+def test_one_link_edit_after_another_keeps_the_map_of_categories_right(tmp_path):
+    root = write_project(tmp_path / "p", FILES)
+    live = served(root)
+    for slug, old, new in [("gamma", "after [[beta]]", "after [[beta]], far from [[alpha]]"),
+                           ("alpha", "Alpha comes before [[beta]].", "Alpha comes first."),
+                           ("gamma", ", far from [[alpha]]", "")]:
+        edit(root, slug, old, new)
+        diagnostics = quick(live)
+        assert (live.snapshot.files, [d.format() for d in diagnostics]) == fresh(root), (slug, new)
 
 
 SHOWN_ELSEWHERE = {  # (term, old text, new text)
