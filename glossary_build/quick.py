@@ -25,7 +25,7 @@ from .diagnostics import Diagnostic, errors_in
 from .incremental import CLOCK_SLACK_NS, BuildCache, fingerprint
 from .markdown_ext import BodyRenderer
 from .model import Term
-from .render import Glossary, SiteRenderer, TermPages, categories_page, category_weights
+from .render import Glossary, SiteRenderer, TermPages, categories_page
 from .source import file_digest, load_term, term_file_names
 
 # what other pages, the index, search, terms.json and the sitemap show of a term
@@ -54,14 +54,14 @@ class LastBuild:
     keys: dict[str, str]  # output path -> page key
     stamps: dict[str, Stamp]  # every term file's name -> what it was
     scanned_at: int  # wall clock (ns) when that build began reading term files
-    weights: dict | None = None  # render.category_weights, once an edit needed them
+    weights: dict  # render.category_weights: what the map of categories shows
 
     @classmethod
     def after(cls, config: Config, glossary: Glossary, diagnostics: list[Diagnostic], renderer: BodyRenderer,
               site: SiteRenderer, keys: dict[str, str], cache: BuildCache) -> "LastBuild":
         stamps = {name: Stamp(known.size, known.mtime, known.term.digest) for name, known in cache.known_terms.items()}
         return cls(config, cache.fingerprint, glossary, diagnostics, renderer, site, dict(keys), stamps,
-                   cache.scanned_at)
+                   cache.scanned_at, glossary.category_weights)  # computed already, for the categories page
 
 
 @dataclasses.dataclass
@@ -106,7 +106,7 @@ def quick_rebuild(last: LastBuild, config: Config) -> QuickResult | None:
     jobs = [pages.job(slug) for slug in sorted({*edited, *relinked})]
     weights = last.weights
     if any(_crossing(before, source, target) for source, target, _ in pairs):
-        weights = _reweigh(last.weights if last.weights is not None else category_weights(before), before, pairs)
+        weights = _reweigh(weights, before, pairs)
         jobs.append(categories_page(after, weights))
     files, keys = {}, dict(last.keys)
     for path, template, make_context, key in jobs:

@@ -65,6 +65,11 @@ class Glossary:
     def category_of(self) -> dict[str, Category]:
         return {slug: category for category in self.categories for slug in category.slugs}
 
+    @cached_property
+    def category_weights(self) -> dict:
+        """What the map of categories shows: see category_weights()."""
+        return category_weights(self)
+
 
 def sort_key(title: str, slug: str) -> tuple[str, str, str]:
     """Index order: case and accents ignored; ties broken so the order is stable."""
@@ -297,7 +302,7 @@ def page_jobs(glossary: Glossary) -> list[tuple[str, str, Callable[[], dict], st
         page("index.html", "index.html",
              lambda: {"site": site, "root": "", "page": index_context(glossary, links)},
              every_link, repr(glossary.categories)),
-        categories_page(glossary, category_weights(glossary)),
+        categories_page(glossary, glossary.category_weights),
     ]
     for category in glossary.categories:
         rest.append(page(
