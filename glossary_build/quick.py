@@ -26,7 +26,7 @@ from .incremental import CLOCK_SLACK_NS, BuildCache, fingerprint
 from .markdown_ext import BodyRenderer
 from .model import Term
 from .render import Glossary, SiteRenderer, TermPages, categories_page
-from .source import file_digest, load_term, term_file_names
+from .source import file_digest, is_term_file, load_term
 
 # what other pages, the index, search, terms.json and the sitemap show of a term
 SHARED_FIELDS = ("slug", "path", "title", "summary", "aliases", "category", "tags", "related",
@@ -168,31 +168,30 @@ def changed_files(config: Config, stamps: dict[str, Stamp], recent_after: int) -
     As in a full build, a file whose time is within the clock's resolution of the last
     scan is compared by content, since its time alone cannot prove it unchanged.
     """
-    names = term_file_names(config.terms_dir)
-    if len(names) != len(stamps) or any(name not in stamps for name in names):
-        return None
-    folder = os.fspath(config.terms_dir)
     changed = {}
-    for name in names:
-        file = os.path.join(folder, name)
-        try:
-            stat = os.lstat(file)
-        except OSError:
-            return None
-        if not statmodule.S_ISREG(stat.st_mode):
-            return None  # a symlink's target can change without the link's time
-        stamp = stamps[name]
-        if stat.st_size == stamp.size and stat.st_mtime_ns == stamp.mtime:
-            if stat.st_mtime_ns <= recent_after:
-                continue
-            try:
-                with open(file, "rb") as handle:
-                    if file_digest(handle.read()) == stamp.digest:
+    seen = 0
+    try:
+        with os.scandir(config.terms_dir) as entries:  # one pass: the listing, then each file's stat
+            for entry in entries:
+                if not entry.name.endswith(".md") or not is_term_file(entry):
+                    continue
+                stamp = stamps.get(entry.name)
+                stat = entry.stat(follow_symlinks=False)
+                if stamp is None or not statmodule.S_ISREG(stat.st_mode):
+                    return None  # a new file; a symlink, whose target can change without the link's time
+                seen += 1
+                if stat.st_size == stamp.size and stat.st_mtime_ns == stamp.mtime:
+                    if stat.st_mtime_ns <= recent_after:
                         continue
-            except OSError:
-                return None
-        changed[name] = stat
-    return changed
+                    with open(entry.path, "rb") as handle:
+                        if file_digest(handle.read()) == stamp.digest:
+                            continue
+                changed[entry.name] = stat
+    except OSError:
+        return None
+    if seen != len(stamps):
+        return None  # a file went
+    return dict(sorted(changed.items()))
 
 
 def _shared(term: Term) -> tuple:

@@ -138,12 +138,12 @@ def term_file_names(terms_dir: Path | str) -> list[str]:
     """The names of term_files, without making a Path of each (ten thousand of those take a while)."""
     try:
         with os.scandir(terms_dir) as entries:  # the file type comes with the listing: no stat per file
-            return sorted(entry.name for entry in entries if entry.name.endswith(".md") and _listed(entry))
+            return sorted(entry.name for entry in entries if entry.name.endswith(".md") and is_term_file(entry))
     except (FileNotFoundError, NotADirectoryError):
         return []
 
 
-def _listed(entry: os.DirEntry) -> bool:
+def is_term_file(entry: os.DirEntry) -> bool:
     """Term files, and symlinks named like them (load_term judges those); not editor leftovers."""
     return not entry.name.startswith((".", "#", "~")) and (entry.is_symlink() or entry.is_file())
 
