@@ -138,16 +138,6 @@ class BuildCache:
         return plan
 
 
-class _Normalized(dict):
-    """normalize(name), once per name: bodies resolve the same few names again and again."""
-
-    def __missing__(self, name: str) -> str:
-        from .links import normalize
-
-        value = self[name] = normalize(name)
-        return value
-
-
 def _probe(name: str) -> tuple[str, ...]:
     """Text that every mention of name contains (case-folded): each of its words, the
     last less the letter a plural may change (query, queries)."""
@@ -168,7 +158,7 @@ class BodyPlan:
     changed_targets: set[str]  # slugs whose summary changed, or that appeared or went
     new_names: Autolinker | None  # names that appeared: a body that mentions one must link it
     new_probes: list[tuple[str, ...]]  # text each of them needs: a quick test that a text cannot mention one
-    normalized: dict[str, str] = dataclasses.field(default_factory=_Normalized)  # name -> normalize(name)
+    _touched: set[str] | None = None  # names as bodies wrote them that changed_names or changed_keys reach
 
     def reuse(self, term: Term) -> RenderedTerm | None:
         """The cached render of term, if this build would render it the same way."""
@@ -176,10 +166,8 @@ class BodyPlan:
         if entry is None or entry["key"] != term_key(term):
             return None
         widget_count, links, names, digest = entry["meta"]
-        if self.changed_names or self.changed_keys:
-            normalized = self.normalized
-            if any(name in self.changed_names or normalized[name] in self.changed_keys for name in names):
-                return None
+        if (self.changed_names or self.changed_keys) and not self.touched_names().isdisjoint(names):
+            return None
         if self.changed_targets and not (self.changed_targets.isdisjoint(names.values())
                                          and self.changed_targets.isdisjoint(links)):
             return None
@@ -191,6 +179,16 @@ class BodyPlan:
                 return None
         at = StoredBody(self.cache.bodies_path, *entry["at"]) if "at" in entry else None
         return StoredRender(entry.get("html"), widget_count, links, names, digest, at)
+
+    def touched_names(self) -> set[str]:
+        """Every name a cached body resolved that now leads elsewhere: made once, from the
+        few thousand distinct names, so that each body needs one set operation, not a loop."""
+        if self._touched is None:
+            from .links import normalize
+
+            written = set().union(*(entry["meta"][2] for entry in self.cache.bodies.values()))
+            self._touched = self.changed_names | {name for name in written if normalize(name) in self.changed_keys}
+        return self._touched
 
     def remember(self, term: Term, rendered: RenderedTerm | StoredRender) -> RenderedTerm | StoredRender:
         """Keep a fresh render (best made compact by ``stored_form`` where it was rendered)

@@ -45,6 +45,12 @@ EDITS = [
     ("mention", lambda root: edit(root, "lora", term_text("LoRA", "Small adapters.", aliases=["low-rank adaptation"], category="Tuning",
                                                           body="LoRA answers queries cheaply."))),
     ("term named in a plural", lambda root: edit(root, "query", term_text("Query", "A question.", body="Asked of a model."))),
+    ("link in another spelling", lambda root: edit(root, "weight", term_text("Weight", "A multiplier.", body="A weight scales a parameter, as in [[moe]].", category="Basics"))),
+    ("that alias moves", lambda root: (
+        edit(root, "mixture-of-experts", term_text("Mixture of experts", "Many experts.", related=["lora"], category="Tuning",
+                                                   body="A mixture uses parameters sparsely; each expert is a weight block.")),
+        edit(root, "lora", term_text("LoRA", "Small adapters.", aliases=["low-rank adaptation", "MoE"], category="Tuning",
+                                     body="LoRA answers queries cheaply.")))),
     ("template", lambda root: write_project(root, {"glossary.yaml": "title: Renamed glossary\n"})),
     ("nothing", lambda root: None),
 ]
