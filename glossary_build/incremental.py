@@ -17,9 +17,11 @@ Anything global (package version, theme files, glossary.yaml, formulas, presets)
 is folded into one fingerprint; when it changes, only parsed files are reused.
 The cache lives in .glossary-cache/ beside glossary.yaml and is safe to delete:
 state.json (small, JSON) is all a rebuild with nothing to do reads; build.bin
-(marshal, the fastest format Python loads) holds parsed terms and what each body
-links to; bodies.bin holds the bodies' HTML, appended to and read only for the
-pages a build renders again (most of a cache is HTML, and an edit renders few).
+(marshal, the fastest format Python loads) holds the names, what each body links
+to, and where the rest is. terms.bin (parsed terms) and bodies.bin (the bodies'
+HTML) are appended to, so that an edit writes only what it changed; bodies.bin is
+read only for the pages a build renders again (most of a cache is HTML, and an
+edit renders few).
 """
 
 from __future__ import annotations
@@ -52,9 +54,10 @@ CACHE_DIR = ".glossary-cache"
 CACHE_FILE = "build.bin"  # parsed terms and what rendered bodies link to, in marshal's format: fast to load
 STATE_FILE = "state.json"  # small: enough to tell that nothing changed, without the rendered bodies
 BODIES_FILE = "bodies.bin"  # the bodies' HTML, one after another, behind a token build.bin names
-FORMAT = 9
+TERMS_FILE = "terms.bin"  # the parsed terms, the same way
+FORMAT = 10
 TOKEN_BYTES = 16
-BODIES_SLACK = 1 << 20  # bytes of bodies no entry needs that bodies.bin may carry beyond as many as it needs
+BODIES_SLACK = 1 << 20  # bytes no entry needs that an appended file may carry beyond as many as it needs
 CLOCK_SLACK_NS = 2_000_000_000  # file times are coarse on some file systems (FAT: 2 s)
 
 
@@ -95,8 +98,9 @@ class BuildCache:
 
     trie_key: str = ""  # digest of the autolink names the trie was made from
     trie: dict = dataclasses.field(default_factory=dict)
-    bodies_token: str = ""  # the bodies.bin whose offsets the entries with "at" give
-    bodies_path: str = ""  # where that file is, when it was found on loading
+    bodies_file: AppendedFile = dataclasses.field(default_factory=lambda: AppendedFile())  # bodies.bin
+    terms_file: AppendedFile = dataclasses.field(default_factory=lambda: AppendedFile())  # terms.bin
+    terms_at: dict[str, tuple] = dataclasses.field(default_factory=dict)  # file name -> (KnownTerm, where) as loaded
 
     def autolinker(self, names: list[tuple[str, str]]) -> Autolinker:
         """The automatic-link matcher for names, made again only when they changed."""
@@ -177,8 +181,8 @@ class BodyPlan:
             if any(all(part in folded for part in probe) for probe in self.new_probes) \
                     and any(self.new_names.find(text) for text in texts):
                 return None
-        at = StoredBody(self.cache.bodies_path, *entry["at"]) if "at" in entry else None
-        return StoredRender(entry.get("html"), widget_count, links, names, digest, at)
+        at = StoredRecord(self.cache.bodies_file.path, *entry["at"]) if "at" in entry else None
+        return StoredRender(entry.get("data"), widget_count, links, names, digest, at)
 
     def touched_names(self) -> set[str]:
         """Every name a cached body resolved that now leads elsewhere: made once, from the
@@ -224,7 +228,7 @@ class StoredRender:
     problems: tuple = ()
 
     def __init__(self, html: bytes | None, widget_count: int, links: list[str], names: dict, digest: str,
-                 at: StoredBody | None = None):
+                 at: StoredRecord | None = None):
         self._html, self._at = html, at
         self.widget_count, self.links, self.names, self.digest = widget_count, links, names, digest
 
@@ -242,7 +246,7 @@ class StoredRender:
 
     def location(self) -> dict:
         """Where the cache finds the HTML: in bodies.bin, or (not saved yet) in memory."""
-        return {"at": self._at.where()} if self._at is not None else {"html": self._html}
+        return {"at": self._at.where()} if self._at is not None else {"data": self._html}
 
 
 class CacheDamaged(Exception):
@@ -250,7 +254,7 @@ class CacheDamaged(Exception):
 
 
 @dataclasses.dataclass(frozen=True)
-class StoredBody:
+class StoredRecord:
     path: str
     offset: int
     length: int
@@ -326,28 +330,32 @@ def _read_bulk(path: Path) -> BuildCache | None:
                     or header.get("version") != __version__:  # parsed terms are only as good as the parser
                 return None
             bodies = dict(_load_record(file) for _ in range(header["bodies"]))
-            known_terms = {}
-            for _ in range(header["terms"]):
-                name, record = _load_record(file)
-                known_terms[name] = known_term(record)
-        bodies_path = path.with_name(BODIES_FILE)
-        if not _holds_bodies(bodies_path, header["bodies_token"], header["bodies_size"]):
+            placed_terms = [_load_record(file) for _ in range(header["terms"])]
+        bodies_file = AppendedFile(str(path.with_name(BODIES_FILE)), header["bodies_token"])
+        if not bodies_file.holds(header["bodies_size"]):
             bodies = {}  # their HTML is gone: render them again
+        terms_file = AppendedFile(str(path.with_name(TERMS_FILE)), header["terms_token"])
+        stored = terms_file.read_all(header["terms_size"])
+        if stored is None:
+            return None
+        known_terms, terms_at = {}, {}
+        for name, at in placed_terms:
+            known = known_terms[name] = known_term(marshal.loads(_checked(stored, at)))
+            terms_at[name] = (known, at)
         return BuildCache(fingerprint=header["fingerprint"], names=header["names"], bodies=bodies,
                           scanned_at=header["scanned_at"], resolved=header["resolved"], shown=header["shown"],
                           trie_key=header["trie_key"], trie=header["trie"], known_terms=known_terms,
-                          bodies_token=header["bodies_token"], bodies_path=str(bodies_path))
-    except (OSError, ValueError, EOFError, TypeError, KeyError, AttributeError):
+                          bodies_file=bodies_file, terms_file=terms_file, terms_at=terms_at)
+    except (OSError, ValueError, EOFError, TypeError, KeyError, AttributeError, CacheDamaged):
         return None
 
 
-def _holds_bodies(path: Path, token: str, size: int) -> bool:
-    """Whether bodies.bin is the file build.bin was saved with, at least as long as it was then."""
-    try:
-        with open(path, "rb") as file:
-            return file.read(TOKEN_BYTES) == token.encode("ascii") and os.fstat(file.fileno()).st_size >= size
-    except (OSError, UnicodeError):
-        return False
+def _checked(stored: bytes, at: list[int]) -> memoryview:
+    offset, length, crc = at
+    data = memoryview(stored)[offset:offset + length]
+    if len(data) != length or zlib.crc32(data) != crc:
+        raise CacheDamaged("terms.bin does not hold what build.bin says")
+    return data
 
 
 def _dump_record(value, file) -> None:
@@ -384,19 +392,26 @@ def save_cache(config: Config, cache: BuildCache) -> None:
     try:
         path.parent.mkdir(exist_ok=True)
         (path.parent / ".gitignore").write_text("*\n", encoding="utf-8")
-        size = _save_bodies(path.with_name(BODIES_FILE), cache)
+        bodies_size = cache.bodies_file.save(path.with_name(BODIES_FILE), cache.bodies)
+        placed_terms = {  # a term parsed again is appended; the others stay where they are
+            name: {"at": cache.terms_at[name][1]} if cache.terms_at.get(name, (None,))[0] is known
+            else {"data": marshal.dumps(term_record(known))}
+            for name, known in cache.known_terms.items()
+        }
+        terms_size = cache.terms_file.save(path.with_name(TERMS_FILE), placed_terms)
         header = {"format": FORMAT, "python": sys.version, "version": __version__, "fingerprint": cache.fingerprint,
                   "names": cache.names, "scanned_at": cache.scanned_at, "resolved": cache.resolved,
                   "shown": cache.shown, "trie_key": cache.trie_key, "trie": cache.trie,
-                  "bodies": len(cache.bodies), "terms": len(cache.known_terms),
-                  "bodies_token": cache.bodies_token, "bodies_size": size}
+                  "bodies": len(cache.bodies), "terms": len(placed_terms),
+                  "bodies_token": cache.bodies_file.token, "bodies_size": bodies_size,
+                  "terms_token": cache.terms_file.token, "terms_size": terms_size}
         temporary = path.with_suffix(".tmp")
         with open(temporary, "wb") as file:
             _dump_record(header, file)
             for item in cache.bodies.items():
                 _dump_record(item, file)
-            for name, known in cache.known_terms.items():
-                _dump_record((name, term_record(known)), file)
+            for name, entry in placed_terms.items():
+                _dump_record((name, entry["at"]), file)
         os.replace(temporary, path)
         state = {"format": FORMAT, **{name: getattr(cache, name) for name in SMALL_FIELDS}}
         temporary = path.with_name(STATE_FILE).with_suffix(".tmp")
@@ -406,58 +421,81 @@ def save_cache(config: Config, cache: BuildCache) -> None:
         pass
 
 
-def _save_bodies(path: Path, cache: BuildCache) -> int:
-    """Append the HTML of bodies rendered since the last save to bodies.bin; returns its size.
+@dataclasses.dataclass
+class AppendedFile:
+    """Records (marshal bytes) one after another behind a token, which build.bin names.
 
     The file only grows, so what build.bin points at never changes under it; it is
     flushed to disk before build.bin names it. When it is new, belongs to another
-    build.bin, or is mostly bodies no entry needs any more, a new file (with a new
-    token) is written beside it and swapped in.
+    build.bin, or is mostly records no entry needs any more, a new file with a new
+    token is written beside it and swapped in. Each entry knows its record by
+    "at": [offset, length, CRC-32], or holds it as "data" until it is saved.
     """
-    live = [entry for entry in cache.bodies.values() if "at" in entry]
-    fresh = [entry for entry in cache.bodies.values() if "html" in entry]
-    try:
-        current = os.path.getsize(path) if cache.bodies_path == str(path) and \
-            _holds_bodies(path, cache.bodies_token, 0) else None
-    except OSError:
-        current = None
-    needed = sum(entry["at"][1] for entry in live) + sum(len(entry["html"]) for entry in fresh)
-    if current is not None and current - TOKEN_BYTES <= 2 * needed + BODIES_SLACK:
-        with open(path, "ab") as file:
-            offset = file.tell()
-            for entry in fresh:
-                offset = _place(entry, entry.pop("html"), file, offset)
+
+    path: str = ""  # where it was found on loading, or saved
+    token: str = ""
+
+    def holds(self, size: int) -> bool:
+        """Whether the file is the one build.bin was saved with, at least as long as it was then."""
+        try:
+            with open(self.path, "rb") as file:
+                return file.read(TOKEN_BYTES) == self.token.encode("ascii") and os.fstat(file.fileno()).st_size >= size
+        except (OSError, UnicodeError):
+            return False
+
+    def read_all(self, size: int) -> bytes | None:
+        try:
+            with open(self.path, "rb") as file:
+                data = file.read()
+        except OSError:
+            return None
+        return data if data[:TOKEN_BYTES] == self.token.encode("ascii") and len(data) >= size else None
+
+    def save(self, path: Path, entries: dict[str, dict]) -> int:
+        """Write the entries' new records, leaving every entry with "at"; returns the file's size.
+
+        An entry whose record cannot be copied into a new file is dropped from entries.
+        """
+        live = [entry for entry in entries.values() if "at" in entry]
+        fresh = [entry for entry in entries.values() if "data" in entry]
+        current = os.path.getsize(path) if self.path == str(path) and self.holds(0) else None
+        needed = sum(entry["at"][1] for entry in live) + sum(len(entry["data"]) for entry in fresh)
+        if current is not None and current - TOKEN_BYTES <= 2 * needed + BODIES_SLACK:
+            with open(path, "ab") as file:
+                offset = file.tell()
+                for entry in fresh:
+                    offset = _place(entry, entry.pop("data"), file, offset)
+                file.flush()
+                os.fsync(file.fileno())
+                return offset
+        token = secrets.token_hex(TOKEN_BYTES // 2)
+        source = self.path if current is not None else ""  # the live records are copied from here
+        temporary = path.with_suffix(".tmp")
+        with open(temporary, "wb") as file:
+            file.write(token.encode("ascii"))
+            offset = TOKEN_BYTES
+            for entry in [*live, *fresh]:
+                data = entry.pop("data") if "data" in entry else _still_stored(source, entry.pop("at"))
+                if data is not None:
+                    offset = _place(entry, data, file, offset)
             file.flush()
             os.fsync(file.fileno())
-            return offset
-    token = secrets.token_hex(TOKEN_BYTES // 2)
-    source = cache.bodies_path if current is not None else ""  # the live bodies are copied from here
-    temporary = path.with_suffix(".tmp")
-    with open(temporary, "wb") as file:
-        file.write(token.encode("ascii"))
-        offset = TOKEN_BYTES
-        for entry in [*live, *fresh]:
-            html = entry.pop("html") if "html" in entry else _still_stored(source, entry.pop("at"))
-            if html is not None:
-                offset = _place(entry, html, file, offset)
-        file.flush()
-        os.fsync(file.fileno())
-    for slug in [slug for slug, entry in cache.bodies.items() if "at" not in entry]:
-        del cache.bodies[slug]  # their HTML could not be copied: render them again
-    os.replace(temporary, path)
-    cache.bodies_token, cache.bodies_path = token, str(path)
-    return offset
+        for name in [name for name, entry in entries.items() if "at" not in entry]:
+            del entries[name]  # its record could not be copied: made again next time
+        os.replace(temporary, path)
+        self.path, self.token = str(path), token
+        return offset
 
 
-def _place(entry: dict, html: bytes, file, offset: int) -> int:
-    file.write(html)
-    entry["at"] = [offset, len(html), zlib.crc32(html)]
-    return offset + len(html)
+def _place(entry: dict, data: bytes, file, offset: int) -> int:
+    file.write(data)
+    entry["at"] = [offset, len(data), zlib.crc32(data)]
+    return offset + len(data)
 
 
 def _still_stored(path: str, at: list[int]) -> bytes | None:
     try:
-        return StoredBody(path, *at).read() if path else None
+        return StoredRecord(path, *at).read() if path else None
     except CacheDamaged:
         return None
 

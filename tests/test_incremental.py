@@ -225,16 +225,19 @@ def _site(root) -> dict:
     return files
 
 
-def test_an_edit_appends_one_body_and_leaves_the_others_where_they_are(tmp_path):
+def test_an_edit_appends_one_body_and_one_term_and_leaves_the_others_where_they_are(tmp_path):
     root = write_project(tmp_path / "project", START)
     run_build(root)
     cache = root / ".glossary-cache"
-    bodies = (cache / "bodies.bin").read_bytes()
-    assert b'class="term-link' in bodies and b'class="term-link' not in (cache / "build.bin").read_bytes()
+    build_bin = (cache / "build.bin").read_bytes()
+    assert b'class="term-link' in (cache / "bodies.bin").read_bytes() and b'class="term-link' not in build_bin
+    assert b"A weight is a parameter." in (cache / "terms.bin").read_bytes() and b"A weight is" not in build_bin
+    before = {name: (cache / name).read_bytes() for name in ("bodies.bin", "terms.bin")}
     edit(root, "weight", term_text("Weight", "A multiplier.", body="A weight is a parameter, edited.", category="Basics"))
     run_build(root)
-    after = (cache / "bodies.bin").read_bytes()
-    assert after.startswith(bodies) and b"edited." in after[len(bodies):]
+    for name, old in before.items():
+        after = (cache / name).read_bytes()
+        assert after.startswith(old) and b"edited." in after[len(old):], name
     assert _site(root) == _clean_build_of(root, tmp_path)
 
 
@@ -261,19 +264,38 @@ def test_damaged_stored_bodies_are_rendered_again(tmp_path, damage):
         assert result.reused > 0
 
 
+@pytest.mark.parametrize("damage", ["changed bytes", "cut short", "deleted"])
+def test_damaged_stored_terms_are_parsed_again(tmp_path, damage):
+    root = write_project(tmp_path / "project", START)
+    run_build(root)
+    stored = root / ".glossary-cache/terms.bin"
+    data = stored.read_bytes()
+    if damage == "changed bytes":
+        stored.write_bytes(data[:16] + bytes(b ^ 0xFF for b in data[16:]))
+    elif damage == "cut short":
+        stored.write_bytes(data[: len(data) // 2])
+    else:
+        stored.unlink()
+    edit(root, "weight", term_text("Weight", "A multiplier.", body="A weight is a parameter, edited.", category="Basics"))
+    result = run_build(root)
+    assert result.reused == 0  # the cache was set aside whole
+    assert _site(root) == _clean_build_of(root, tmp_path)
+
+
 def test_stored_bodies_no_entry_needs_are_dropped(tmp_path, monkeypatch):
     from glossary_build import incremental
 
     monkeypatch.setattr(incremental, "BODIES_SLACK", 0)
     root = write_project(tmp_path / "project", START)
     run_build(root)
-    stored = root / ".glossary-cache/bodies.bin"
-    first = stored.stat().st_size
+    stored = [root / ".glossary-cache" / name for name in ("bodies.bin", "terms.bin")]
+    first = [path.stat().st_size for path in stored]
     for round_ in range(6):
         edit(root, "weight", term_text("Weight", "A multiplier.", body=f"A weight, edited {round_} times." * 40,
                                        category="Basics"))
         run_build(root)
-    assert stored.stat().st_size < 2 * (first + 40 * 40)
+    for path, size in zip(stored, first):
+        assert path.stat().st_size < 2 * (size + 40 * 40), path.name
     assert _site(root) == _clean_build_of(root, tmp_path)
 
 
