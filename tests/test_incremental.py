@@ -241,18 +241,21 @@ def test_an_edit_appends_one_body_and_one_term_and_leaves_the_others_where_they_
     assert _site(root) == _clean_build_of(root, tmp_path)
 
 
-@pytest.mark.parametrize("damage", ["changed bytes", "cut short", "deleted"])
-def test_damaged_stored_bodies_are_rendered_again(tmp_path, damage):
-    root = write_project(tmp_path / "project", START)
-    run_build(root)
-    stored = root / ".glossary-cache/bodies.bin"
+def _damage(stored: Path, damage: str) -> None:
     data = stored.read_bytes()
-    if damage == "changed bytes":  # same size: only the check of each body finds it
+    if damage == "changed bytes":  # same size: only the check of each record finds it
         stored.write_bytes(data[:16] + bytes(b ^ 0xFF for b in data[16:]))
     elif damage == "cut short":
         stored.write_bytes(data[: len(data) // 2])
     else:
         stored.unlink()
+
+
+@pytest.mark.parametrize("damage", ["changed bytes", "cut short", "deleted"])
+def test_damaged_stored_bodies_are_rendered_again(tmp_path, damage):
+    root = write_project(tmp_path / "project", START)
+    run_build(root)
+    _damage(root / ".glossary-cache/bodies.bin", damage)
     # LoRA's page title shows on parameter's page, whose body (linking [[lora]] by slug) is reused
     edit(root, "lora", term_text("LoRA adapters", "Low-rank adapters.", aliases=["low-rank adaptation", "LoRA"],
                                  category="Tuning", body='LoRA trains few parameters.\n\n{{ figure("lora_params", rank=4) }}'))
@@ -268,14 +271,7 @@ def test_damaged_stored_bodies_are_rendered_again(tmp_path, damage):
 def test_damaged_stored_terms_are_parsed_again(tmp_path, damage):
     root = write_project(tmp_path / "project", START)
     run_build(root)
-    stored = root / ".glossary-cache/terms.bin"
-    data = stored.read_bytes()
-    if damage == "changed bytes":
-        stored.write_bytes(data[:16] + bytes(b ^ 0xFF for b in data[16:]))
-    elif damage == "cut short":
-        stored.write_bytes(data[: len(data) // 2])
-    else:
-        stored.unlink()
+    _damage(root / ".glossary-cache/terms.bin", damage)
     edit(root, "weight", term_text("Weight", "A multiplier.", body="A weight is a parameter, edited.", category="Basics"))
     result = run_build(root)
     assert result.reused == 0  # the cache was set aside whole
