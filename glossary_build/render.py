@@ -220,12 +220,15 @@ class TermPages:
     """
 
     def __init__(self, glossary: Glossary, links: dict | None = None):
+        """links: every term's link context, for all pages; without it, each page makes the ones it needs."""
         self.glossary = glossary
         self.site = site_context(glossary.config)
         self.order = list(glossary.terms)
-        self.links = links if links is not None else _LinkContexts(glossary.terms)
         self.shared_key = f"term.html\0{glossary.config.settings_key()}\0{self.site!r}"
-        self.link_keys = _LinkKeys(self.links)
+        if links is None:
+            self.links, self.link_keys = _LinkContexts(glossary.terms), _LinkKeys(self.links)
+        else:  # a plain dict: Python looks those up fastest, and every page needs some
+            self.links, self.link_keys = links, {slug: _link_key(link) for slug, link in links.items()}
         self._category_keys: dict[str | None, str] = {None: "-"}
 
     def category_key(self, slug: str) -> str:
@@ -262,8 +265,12 @@ class _LinkKeys(dict):
         self.links = links
 
     def __missing__(self, slug: str) -> str:
-        key = self[slug] = hashlib.sha1(repr(tuple(self.links[slug].values())).encode()).hexdigest()
+        key = self[slug] = _link_key(self.links[slug])
         return key
+
+
+def _link_key(link: dict) -> str:
+    return hashlib.sha1(repr(tuple(link.values())).encode()).hexdigest()
 
 
 class _LinkContexts(dict):
