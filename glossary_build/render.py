@@ -226,7 +226,8 @@ class TermPages:
         self.order = list(glossary.terms)
         self.shared_key = f"term.html\0{glossary.config.settings_key()}\0{self.site!r}"
         if links is None:
-            self.links, self.link_keys = _LinkContexts(glossary.terms), _LinkKeys(self.links)
+            self.links = _LinkContexts(glossary.terms)
+            self.link_keys = _LinkKeys(self.links)
         else:  # a plain dict: Python looks those up fastest, and every page needs some
             self.links, self.link_keys = links, {slug: _link_key(link) for slug, link in links.items()}
         self._category_keys: dict[str | None, str] = {None: "-"}
