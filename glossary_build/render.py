@@ -610,8 +610,9 @@ def sitemap_urls(glossary: Glossary) -> list[tuple[str, str | None]]:
 def terms_json(glossary: Glossary) -> bytes:
     """The export: one term per line, which diffs well and encodes fast (json's C encoder skips indent)."""
     base = glossary.config.base_url
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps would make an encoder per term
     lines = [
-        json.dumps({
+        encode({
             "slug": slug,
             "title": term.title,
             "aliases": list(term.aliases),
@@ -620,7 +621,7 @@ def terms_json(glossary: Glossary) -> bytes:
             "tags": list(term.tags),
             "related": glossary.related[slug],
             "url": base + pretty(term_url(slug)),
-        }, ensure_ascii=False)
+        })
         for slug, term in glossary.terms.items()
     ]
     title = json.dumps(glossary.config.title, ensure_ascii=False)
