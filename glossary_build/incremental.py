@@ -98,6 +98,7 @@ class BuildCache:
 
     trie_key: str = ""  # digest of the autolink names the trie was made from
     trie: dict = dataclasses.field(default_factory=dict)
+    spelled: dict = dataclasses.field(default_factory=dict)  # name -> trie paths; kept in memory only
     bodies_file: AppendedFile = dataclasses.field(default_factory=lambda: AppendedFile())  # bodies.bin
     terms_file: AppendedFile = dataclasses.field(default_factory=lambda: AppendedFile())  # terms.bin
     terms_at: dict[str, tuple] = dataclasses.field(default_factory=dict)  # file name -> (KnownTerm, where) as loaded
@@ -109,8 +110,9 @@ class BuildCache:
         key = hashlib.sha256(repr(names).encode()).hexdigest()
         if key == self.trie_key:
             return Autolinker(names, trie=self.trie)
-        autolinker = Autolinker(names)
-        self.trie_key, self.trie = key, autolinker.root
+        spelled = {name: self.spelled[name] for name, _ in names if name in self.spelled}
+        autolinker = Autolinker(names, spelled=spelled)
+        self.trie_key, self.trie, self.spelled = key, autolinker.root, spelled
         return autolinker
 
     # -- bodies ---------------------------------------------------------------

@@ -117,6 +117,19 @@ def tokenize(text: str) -> list[tuple[str, int, int]]:
     return tokens
 
 
+def trie_paths(name: str) -> list[tuple[tuple[str, ...], tuple[str, ...] | None]]:
+    """(case-folded keys, the keys as written if the name keeps its case) for the name and its plurals."""
+    tokens = [key for key, _, _ in tokenize(name)]
+    if not tokens:
+        return []
+    sensitive = is_case_sensitive(name)
+    variants = [tokens]
+    last = tokens[-1].lstrip(SPACE)
+    prefix = tokens[-1][: len(tokens[-1]) - len(last)]
+    variants += [tokens[:-1] + [prefix + plural] for plural in plural_forms(last)]
+    return [(tuple(key.casefold() for key in variant), tuple(variant) if sensitive else None) for variant in variants]
+
+
 @dataclass(frozen=True)
 class Match:
     start: int
@@ -128,28 +141,26 @@ class Match:
 class Autolinker:
     """Finds mentions of term names in text: leftmost-longest, whole words, one pass."""
 
-    def __init__(self, names: list[tuple[str, str]], trie: dict | None = None):
+    def __init__(self, names: list[tuple[str, str]], trie: dict | None = None, spelled: dict | None = None):
         """names: (name, slug) pairs; names from different slugs never clash (the index checked).
 
         trie: the ``root`` of an Autolinker made from the same names, to skip building it.
+        spelled: name -> its paths in the trie, kept from earlier builds (a resident
+        process keeps it: tokenizing is most of the work); names new to it are added.
         """
         self.root: dict = trie if trie is not None else {}
         if trie is not None:
             return
+        spelled = {} if spelled is None else spelled
         for name, slug in names:
-            tokens = [key for key, _, _ in tokenize(name)]
-            if not tokens:
-                continue
-            sensitive = is_case_sensitive(name)
-            variants = [tokens]
-            last = tokens[-1].lstrip(SPACE)
-            prefix = tokens[-1][: len(tokens[-1]) - len(last)]
-            variants += [tokens[:-1] + [prefix + plural] for plural in plural_forms(last)]
-            for variant in variants:
+            paths = spelled.get(name)
+            if paths is None:
+                paths = spelled[name] = trie_paths(name)
+            for keys, exact in paths:
                 node = self.root
-                for key in variant:
-                    node = node.setdefault(key.casefold(), {})
-                node.setdefault(TERMINAL, []).append((slug, tuple(variant) if sensitive else None, name))
+                for key in keys:
+                    node = node.setdefault(key, {})
+                node.setdefault(TERMINAL, []).append((slug, exact, name))
 
     def find(self, text: str) -> list[Match]:
         """Every mention in text, left to right, none overlapping."""
