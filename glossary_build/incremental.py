@@ -57,7 +57,7 @@ BODIES_FILE = "bodies.bin"  # the bodies' HTML, one after another, behind a toke
 TERMS_FILE = "terms.bin"  # the parsed terms, the same way
 FORMAT = 10
 TOKEN_BYTES = 16
-BODIES_SLACK = 1 << 20  # bytes no entry needs that an appended file may carry beyond as many as it needs
+APPENDED_SLACK = 1 << 20  # bytes no entry needs that an appended file may carry beyond as many as it needs
 CLOCK_SLACK_NS = 2_000_000_000  # file times are coarse on some file systems (FAT: 2 s)
 
 
@@ -272,9 +272,7 @@ class StoredRecord:
                 data = file.read(self.length)
         except OSError as error:
             raise CacheDamaged(f"{self.path}: {error}") from None
-        if len(data) != self.length or zlib.crc32(data) != self.crc:
-            raise CacheDamaged(f"{self.path}: the body at {self.offset} is not what was written")
-        return data
+        return _checked(data, [0, self.length, self.crc], self.path)
 
 
 # -- on disk -----------------------------------------------------------------
@@ -322,9 +320,9 @@ def _read(path: Path) -> dict | None:
 
 
 def _read_bulk(path: Path) -> BuildCache | None:
-    """The bulk cache: a header, then one record per body and per term, so that neither
-    writing nor reading it ever holds a second copy of the whole in memory. Written by
-    this Python version only, since marshal's format may change between versions."""
+    """The bulk cache: a header, then one record per body and per term, each read and
+    decoded by itself; terms.bin is read whole, once. Written by this Python version
+    only, since marshal's format may change between versions."""
     try:
         with open(path, "rb") as file:
             header = _load_record(file)
@@ -342,7 +340,7 @@ def _read_bulk(path: Path) -> BuildCache | None:
             return None
         known_terms, terms_at = {}, {}
         for name, at in placed_terms:
-            known = known_terms[name] = known_term(marshal.loads(_checked(stored, at)))
+            known = known_terms[name] = known_term(marshal.loads(_checked(stored, at, terms_file.path)))
             terms_at[name] = (known, at)
         return BuildCache(fingerprint=header["fingerprint"], names=header["names"], bodies=bodies,
                           scanned_at=header["scanned_at"], resolved=header["resolved"], shown=header["shown"],
@@ -352,11 +350,12 @@ def _read_bulk(path: Path) -> BuildCache | None:
         return None
 
 
-def _checked(stored: bytes, at: list[int]) -> memoryview:
+def _checked(stored: bytes, at: list[int], path: str) -> memoryview:
+    """The record at [offset, length, CRC-32] of stored, or CacheDamaged if it is not what was written."""
     offset, length, crc = at
     data = memoryview(stored)[offset:offset + length]
     if len(data) != length or zlib.crc32(data) != crc:
-        raise CacheDamaged("terms.bin does not hold what build.bin says")
+        raise CacheDamaged(f"{path}: the record at {offset} is not what was written")
     return data
 
 
@@ -462,7 +461,7 @@ class AppendedFile:
         fresh = [entry for entry in entries.values() if "data" in entry]
         current = os.path.getsize(path) if self.path == str(path) and self.holds(0) else None
         needed = sum(entry["at"][1] for entry in live) + sum(len(entry["data"]) for entry in fresh)
-        if current is not None and current - TOKEN_BYTES <= 2 * needed + BODIES_SLACK:
+        if current is not None and current - TOKEN_BYTES <= 2 * needed + APPENDED_SLACK:
             with open(path, "ab") as file:
                 offset = file.tell()
                 for entry in fresh:
@@ -471,13 +470,13 @@ class AppendedFile:
                 os.fsync(file.fileno())
                 return offset
         token = secrets.token_hex(TOKEN_BYTES // 2)
-        source = self.path if current is not None else ""  # the live records are copied from here
+        source = (self.read_all(0) if current is not None else None) or b""  # the live records are copied from here
         temporary = path.with_suffix(".tmp")
         with open(temporary, "wb") as file:
             file.write(token.encode("ascii"))
             offset = TOKEN_BYTES
             for entry in [*live, *fresh]:
-                data = entry.pop("data") if "data" in entry else _still_stored(source, entry.pop("at"))
+                data = entry.pop("data") if "data" in entry else _still_stored(source, entry.pop("at"), self.path)
                 if data is not None:
                     offset = _place(entry, data, file, offset)
             file.flush()
@@ -495,9 +494,9 @@ def _place(entry: dict, data: bytes, file, offset: int) -> int:
     return offset + len(data)
 
 
-def _still_stored(path: str, at: list[int]) -> bytes | None:
+def _still_stored(stored: bytes, at: list[int], path: str) -> bytes | None:
     try:
-        return StoredRecord(path, *at).read() if path else None
+        return bytes(_checked(stored, at, path))
     except CacheDamaged:
         return None
 

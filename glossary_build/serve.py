@@ -85,7 +85,7 @@ class LiveSite:
         self.written = 0  # pages the last rebuild rendered
         self.cache = None  # BuildCache kept in memory between rebuilds
         self.keys: dict[str, str] = {}  # input hash of every page of the last good build
-        self.last = None  # quick.LastBuild: what an edit of one term's prose needs
+        self.last = None  # quick.LastBuild: what an edit of prose needs
 
     def rebuild(self) -> list[Diagnostic]:
         """Build in memory; publish only a complete success. Returns the diagnostics.
@@ -146,8 +146,8 @@ class LiveSite:
         return diagnostics
 
     def _quick(self, config) -> list[Diagnostic] | None:
-        """An edit of one term's prose, without checking the whole glossary; None when
-        the edit may show on other pages (quick.py says which)."""
+        """An edit of prose, without checking the whole glossary; None when the edit may
+        reach further (quick.py says what counts)."""
         from .quick import quick_rebuild
 
         result = quick_rebuild(self.last, config)

@@ -281,7 +281,7 @@ def test_damaged_stored_terms_are_parsed_again(tmp_path, damage):
 def test_stored_bodies_no_entry_needs_are_dropped(tmp_path, monkeypatch):
     from glossary_build import incremental
 
-    monkeypatch.setattr(incremental, "BODIES_SLACK", 0)
+    monkeypatch.setattr(incremental, "APPENDED_SLACK", 0)
     root = write_project(tmp_path / "project", START)
     run_build(root)
     stored = [root / ".glossary-cache" / name for name in ("bodies.bin", "terms.bin")]
