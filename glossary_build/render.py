@@ -405,6 +405,12 @@ def page_context(config: Config, path: str, title: str, description: str, **extr
     return {"title": title, "description": description, "canonical": canonical, "path": path, **extra}
 
 
+# "Referenced by" lists this many terms, then says how many more: a term every page
+# mentions would otherwise carry thousands of chips (2.5 MB for "token" in a
+# 10,000-term glossary), a wall no reader scans, rendered again at every title edit.
+BACKLINKS_SHOWN = 100
+
+
 def link_context(term: Term) -> dict:
     return {
         "slug": term.slug,
@@ -456,7 +462,8 @@ def term_context(config: Config, inputs: TermPageInputs, links: dict) -> dict:
         examples=list(zip(term.examples, rendered.examples)),
         takeaways=rendered.takeaways,
         related=[links[s] for s in inputs.related],
-        referenced_by=[links[s] for s in inputs.referenced_by],
+        referenced_by=[links[s] for s in inputs.referenced_by[:BACKLINKS_SHOWN]],
+        referenced_by_more=max(0, len(inputs.referenced_by) - BACKLINKS_SHOWN),
         map=NeighbourhoodMap(
             links[slug], [links[s] for s in inputs.links_to],
             [links[s] for s in inputs.referenced_by], [links[s] for s in inputs.related],

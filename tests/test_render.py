@@ -226,3 +226,18 @@ def test_pages_make_no_external_requests(site):
             assert not urlparse(url).scheme and not url.startswith("//"), f"{html}: {element}"
     css = (out / "assets" / "style.css").read_text()
     assert "url(" not in css and "@import" not in css
+
+
+def test_a_long_referenced_by_list_shows_the_first_hundred_and_counts_the_rest(make_site):
+    from glossary_build.render import BACKLINKS_SHOWN
+
+    linking = {f"t{n:03d}": term_text(f"Term {n:03d}", body="About the hub.") for n in range(BACKLINKS_SHOWN + 3)}
+    root = make_site(terms(hub=term_text("Hub", body="The hub of [[t000]]."), **linking))
+    run_build(root)
+    chips = page(root, "terms/hub/index.html").select("#term-referenced-by + ul a")
+    assert [a["data-term"] for a in chips] == sorted(linking)[:BACKLINKS_SHOWN]
+    assert page(root, "terms/hub/index.html").select_one("#term-referenced-by ~ p.more").get_text() == \
+        "and 3 more terms link here"
+    # a list that fits has no such line, and its map still counts every neighbour
+    assert not page(root, "terms/t000/index.html").select("p.more")
+    assert f"{BACKLINKS_SHOWN + 3 - 12} more" in page(root, "terms/hub/index.html").select_one("svg desc").get_text()
