@@ -125,6 +125,7 @@ class SiteRenderer:
             keep_trailing_newline=True,
         )
         self.env.filters["number_attribute"] = number_attribute
+        self._uses: dict[str, tuple] = {}  # template name -> (compiled template, the templates it uses)
 
     def render(self, template: str, **context) -> bytes:
         return self.env.get_template(template).render(**context).encode("utf-8")
@@ -135,10 +136,13 @@ class SiteRenderer:
         seen = set(waiting)
         while waiting:
             name = waiting.pop()
-            self.env.get_template(name)
-            source = self.env.loader.get_source(self.env, name)[0]
-            for used in jinja2.meta.find_referenced_templates(self.env.parse(source)):
-                if used and used not in seen:
+            template = self.env.get_template(name)  # compiled again only if its file changed
+            if self._uses.get(name, (None,))[0] is not template:  # a resident process renders again and again
+                source = self.env.loader.get_source(self.env, name)[0]
+                self._uses[name] = (template, [used for used in jinja2.meta.find_referenced_templates(
+                    self.env.parse(source)) if used])
+            for used in self._uses[name][1]:
+                if used not in seen:
                     seen.add(used)
                     waiting.append(used)
 

@@ -86,6 +86,7 @@ class LiveSite:
         self.cache = None  # BuildCache kept in memory between rebuilds
         self.keys: dict[str, str] = {}  # input hash of every page of the last good build
         self.last = None  # quick.LastBuild: what an edit of prose needs
+        self.site = None  # render.SiteRenderer, kept between rebuilds
 
     def rebuild(self) -> list[Diagnostic]:
         """Build in memory; publish only a complete success. Returns the diagnostics.
@@ -124,7 +125,7 @@ class LiveSite:
             if diagnostics is not None:
                 self.seconds = time.perf_counter() - started
                 return diagnostics
-        site = SiteRenderer()
+        site = self.site = self.site or SiteRenderer()  # compiled templates kept; Jinja recompiles an edited one
         self.cache = self.cache or BuildCache()
         result = check(config, config_problems=problems, site=site, cache=self.cache,
                        workers=default_workers())  # bodies, then pages, on every core
@@ -134,7 +135,9 @@ class LiveSite:
                 errors = [d.format() for d in errors_in(diagnostics)]
                 self.snapshot = Snapshot(self.snapshot.files, self.snapshot.version, errors)
             else:
-                rendered = site.render_site(result.glossary, self.keys, default_workers())
+                # page keys leave out what changes every page at once (the theme, formulas): the fingerprint has it
+                same_theme = self.last is not None and self.last.fingerprint == self.cache.fingerprint
+                rendered = site.render_site(result.glossary, self.keys if same_theme else {}, default_workers())
                 old = self.snapshot.files
                 files = {path: rendered.files[path] if path in rendered.files else old[path] for path in rendered.keys}
                 self.keys, self.written = rendered.keys, len(rendered.files)

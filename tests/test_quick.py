@@ -179,3 +179,25 @@ def test_edits_other_pages_show_take_the_full_way_and_equal_a_fresh_build(tmp_pa
         assert live.snapshot.files == expected_files
     else:  # e.g. a link to what is now a draft: the last good site stays, with the errors
         assert live.snapshot.errors
+
+
+def test_an_edited_template_shows_at_the_next_rebuild(tmp_path, monkeypatch):
+    """The server keeps its compiled templates between rebuilds, but never a stale one."""
+    import shutil
+
+    from glossary_build import theme
+
+    copy = tmp_path / "theme"
+    shutil.copytree(theme.theme_dir(), copy)
+    monkeypatch.setattr(theme, "THEME_CANDIDATES", (copy,))
+    root = write_project(tmp_path / "project", FILES)
+    live = served(root)
+    site = live.site
+    term_page = copy / "term.html"
+    term_page.write_text(term_page.read_text(encoding="utf-8").replace(
+        '<article class="term"', '<p class="banner">Edited theme</p>\n<article class="term"', 1), encoding="utf-8")
+    os.utime(term_page, ns=(os.stat(term_page).st_mtime_ns + 10**9,) * 2)  # a coarse file clock
+    assert not live.rebuild()
+    assert live.site is site  # the same renderer, kept
+    assert b'<p class="banner">Edited theme</p>' in live.snapshot.files["terms/alpha/index.html"]
+    assert live.snapshot.files == fresh(root)[0]
