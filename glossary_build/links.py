@@ -62,32 +62,38 @@ class NameIndex:
 def build_name_index(terms: list[Term]) -> tuple[NameIndex, list[Diagnostic]]:
     """Map every slug, title and alias to its term; a name two terms share is an error."""
     index = NameIndex()
-    owner: dict[str, tuple[Term, str, str, int]] = {}
+    by_name, display = index.by_name, index.display
+    owner: dict[str, tuple[Term, int]] = {}  # name -> its term, and its place in _named
     problems: list[Diagnostic] = []
     for term in sorted(terms, key=lambda t: t.slug):
-        named = [("title", term.title, term.line("title"))]
-        named += [("alias", alias, term.line("aliases", i)) for i, alias in enumerate(term.aliases)]
-        named.append(("slug", term.slug, 1))
-        for kind, name, line in named:
-            key = normalize(name)
-            if key not in owner:
-                owner[key] = (term, kind, name, line)
-                index.by_name[key] = term.slug
-                index.display[key] = name
-                continue
-            other, other_kind, other_name, other_line = owner[key]
-            if other.slug == term.slug:
-                continue  # a term may repeat its own name (a title equal to its slug)
-            problems.append(Diagnostic(
-                term.path, line,
-                f"{kind} '{name}' is also the {other_kind} of {other.path}:{other_line}; "
-                "each name must lead to one term",
-            ))
-            problems.append(Diagnostic(
-                other.path, other_line,
-                f"{other_kind} '{other_name}' is also the {kind} of {term.path}:{line}",
-            ))
+        slug = term.slug
+        for position, name in enumerate((term.title, *term.aliases, slug)):
+            key = " ".join(name.casefold().split())  # normalize(), inline: three names per term
+            known = by_name.get(key)
+            if known is None:
+                by_name[key], display[key], owner[key] = slug, name, (term, position)
+            elif known != slug:  # a term may repeat its own name (a title equal to its slug)
+                problems += _clash(*_named(term, position), *_named(*owner[key]))
     return index, problems
+
+
+def _named(term: Term, position: int) -> tuple[Term, str, str, int]:
+    """(term, kind, name, line) of the name at ``position`` in (title, *aliases, slug);
+    lines are looked up only for a name in a clash."""
+    if position == 0:
+        return term, "title", term.title, term.line("title")
+    if position > len(term.aliases):
+        return term, "slug", term.slug, 1
+    return term, "alias", term.aliases[position - 1], term.line("aliases", position - 1)
+
+
+def _clash(term: Term, kind: str, name: str, line: int,
+           other: Term, other_kind: str, other_name: str, other_line: int) -> list[Diagnostic]:
+    return [
+        Diagnostic(term.path, line, f"{kind} '{name}' is also the {other_kind} of {other.path}:{other_line}; "
+                                    "each name must lead to one term"),
+        Diagnostic(other.path, other_line, f"{other_kind} '{other_name}' is also the {kind} of {term.path}:{line}"),
+    ]
 
 
 # -- automatic links ---------------------------------------------------------
@@ -233,11 +239,18 @@ def resolve_related(
     """Each term's related slugs, shown both ways (if A lists B, B shows A)."""
     related: dict[str, list[str]] = {term.slug: [] for term in terms}
     problems: list[Diagnostic] = []
+    by_name = index.by_name
     for term in terms:
         listed: set[str] = set()
+        own = related[term.slug]
         for position, name in enumerate(term.related):
+            slug = by_name.get(" ".join(name.casefold().split()))  # index.lookup, inline: on every entry
+            if slug is not None and slug not in listed and slug not in drafts and slug != term.slug:
+                listed.add(slug)
+                own.append(slug)
+                related[slug].append(term.slug)
+                continue
             line = term.line("related", position)
-            slug = index.lookup(name)
             if slug is not None and slug in listed:
                 problems.append(Diagnostic(term.path, line, f"'{name}' is listed twice in related", WARNING))
                 continue
@@ -251,11 +264,8 @@ def resolve_related(
                 problems.append(Diagnostic(
                     term.path, line, f"related term '{name}' is a draft; publish it or build with --drafts"
                 ))
-            elif slug == term.slug:
-                problems.append(Diagnostic(term.path, line, f"a term cannot be related to itself ('{name}')", WARNING))
             else:
-                related[term.slug].append(slug)
-                related[slug].append(term.slug)
+                problems.append(Diagnostic(term.path, line, f"a term cannot be related to itself ('{name}')", WARNING))
     return {slug: _unique(slugs) for slug, slugs in related.items()}, problems
 
 
