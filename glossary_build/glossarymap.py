@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from html import escape
 
 RADIUS = 190.0  # of the circle the categories sit on
@@ -23,10 +24,16 @@ def _num(value: float) -> str:
     return "0" if text == "-0" else text
 
 
-def category_links(links: list[tuple[str, str]]) -> dict:
-    """(slug_a, slug_b) -> how many term links cross between the two categories (a < b)."""
-    weights = Counter((source, target) if source < target else (target, source)
-                      for source, target in links if source != target)
+def category_links(links: Iterable[tuple[str, str]] | Counter) -> dict:
+    """(slug_a, slug_b) -> how many term links cross between the two categories (a < b).
+
+    links: (source category, target category) of each link, or a Counter of them.
+    """
+    counted = links if isinstance(links, Counter) else Counter(links)
+    weights: Counter = Counter()
+    for (source, target), count in counted.items():
+        if source != target:
+            weights[(source, target) if source < target else (target, source)] += count
     return dict(sorted(weights.items()))
 
 
