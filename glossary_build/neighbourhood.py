@@ -71,10 +71,10 @@ def neighbourhood_svg(center: dict, links_to: list[dict], linked_from: list[dict
     """
     if max_nodes < 1:
         raise ValueError(f"max_nodes must be at least 1, not {max_nodes}")
-    nodes = _neighbours(center, links_to, linked_from, related)
-    if not nodes:
+    shown, total = _neighbours(center, links_to, linked_from, related, max_nodes)
+    if not shown:
         return ""
-    shown, hidden = nodes[:max_nodes], len(nodes) - min(len(nodes), max_nodes)
+    hidden = total - len(shown)
     center_title = _clean(center.get("title")) or _clean(center.get("slug"))
     slug = _clean(center.get("slug")) or "term"
     title_id, desc_id = f"term-map-{slug}-title", f"term-map-{slug}-desc"
@@ -112,12 +112,12 @@ def neighbourhood_svg(center: dict, links_to: list[dict], linked_from: list[dict
 
 
 class _Node:
-    __slots__ = ("link", "out", "into", "related", "direction", "_title")
+    __slots__ = ("link", "related", "direction", "_title")
 
-    def __init__(self, link: dict):
+    def __init__(self, link: dict, direction: str | None, related: bool):
         self.link = link
-        self.out = self.into = self.related = False
-        self.direction: str | None = None  # set once every flag is (see _neighbours)
+        self.direction = direction  # "out", "in", "both", or None for a term that is only related
+        self.related = related
         self._title: str | None = None
 
     @property
@@ -133,34 +133,38 @@ class _Node:
         return ", ".join(words + (["related"] if self.related else []))
 
 
-def _direction(node: _Node) -> str | None:
-    if node.out and node.into:
+def _direction(out: bool, into: bool) -> str | None:
+    if out and into:
         return "both"
-    return "out" if node.out else "in" if node.into else None
+    return "out" if out else "in" if into else None
 
 
-def _neighbours(center: dict, links_to: list[dict], linked_from: list[dict], related: list[dict]) -> list[_Node]:
-    found: dict[str, _Node] = {}
+def _neighbours(center: dict, links_to: list[dict], linked_from: list[dict], related: list[dict],
+                limit: int) -> tuple[list[_Node], int]:
+    """The first ``limit`` neighbours in drawing order, and how many there are in all.
+
+    Nodes are made only for those drawn: a popular term has thousands of neighbours.
+    """
     center_slug = center.get("slug")
-    for flag, links in (("related", related), ("out", links_to), ("into", linked_from)):
-        for link in links:
-            if link["slug"] != center_slug:
-                node = found.get(link["slug"])
-                if node is None:
-                    node = found[link["slug"]] = _Node(link)
-                setattr(node, flag, True)
-    for node in found.values():
-        node.direction = _direction(node)
+    out = {link["slug"] for link in links_to}
+    into = {link["slug"] for link in linked_from}
+    is_related = {link["slug"] for link in related}
+    total = len((out | into | is_related) - {center_slug})
     ordered: list[_Node] = []
-    seen: set[str] = set()
+    seen = {center_slug}
     for links, wanted in ((related, None),  # related first (whatever else they are)
                           (links_to, "both"), (links_to, "out"), (linked_from, "in")):
         for link in links:
-            node = found.get(link["slug"])
-            if node is not None and link["slug"] not in seen and (wanted is None or node.direction == wanted):
-                seen.add(link["slug"])
-                ordered.append(node)
-    return ordered
+            if len(ordered) == limit:
+                return ordered, total
+            slug = link["slug"]
+            if slug in seen:
+                continue
+            direction = _direction(slug in out, slug in into)
+            if wanted is None or direction == wanted:
+                seen.add(slug)
+                ordered.append(_Node(link, direction, slug in is_related))
+    return ordered, total
 
 
 # --- geometry -----------------------------------------------------------------------------------------
