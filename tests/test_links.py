@@ -244,6 +244,17 @@ def test_links_to_a_file_with_errors_are_not_reported_again(make_site):
     assert result.glossary is None
 
 
+def test_a_related_draft_is_an_error_on_its_own_line_and_the_rest_still_link(make_site):
+    text = "---\ntitle: Alpha\nsummary: x\nrelated:\n  - beta\n  - gamma\n---\nBeta and gamma.\n"
+    root = make_site(terms(alpha=text, beta=term_text("Beta", body="Alpha."),
+                           gamma=term_text("Gamma", body="Alpha.", draft="true")))
+    result = run_check(root)
+    assert messages(result) == [
+        "content/terms/alpha.md:6: error: related term 'gamma' is a draft; publish it or build with --drafts"]
+    assert run_check(root, drafts=True).glossary.related == {"alpha": ["beta", "gamma"], "beta": ["alpha"],
+                                                            "gamma": ["alpha"]}
+
+
 def test_related_to_itself_or_twice_is_a_warning(make_site):
     text = "---\ntitle: Alpha\nsummary: x\nrelated: [alpha, beta, Beta]\n---\nBeta.\n"
     root = make_site(terms(alpha=text, beta=term_text("Beta", body="Alpha.")))
