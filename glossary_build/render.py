@@ -128,6 +128,7 @@ class SiteRenderer:
         )
         self.env.filters["number_attribute"] = number_attribute
         self._uses: dict[str, tuple] = {}  # template name -> (compiled template, the templates it uses)
+        self.memo = PlanMemo()  # pays off where the renderer is kept: glossary serve
 
     def render(self, template: str, **context) -> bytes:
         return self.env.get_template(template).render(**context).encode("utf-8")
@@ -157,11 +158,11 @@ class SiteRenderer:
         """Every output file's key, and what must be rendered: pages whose key is not in ``previous``."""
         previous = previous or {}
         plan = SitePlan()
-        for path, template, make_context, key in page_jobs(glossary):
+        for path, template, make_context, key in page_jobs(glossary, self.memo):
             plan.keys[path] = key
             if previous.get(path) != key:
                 plan.pending.append((path, template, make_context))
-        for path, data in static_files(glossary).items():
+        for path, data in static_files(glossary, self.memo).items():
             plan.keys[path] = hashlib.sha256(data).hexdigest()
             if previous.get(path) != plan.keys[path]:
                 plan.static[path] = data
@@ -225,8 +226,11 @@ class TermPages:
     are made the first time a page needs them.
     """
 
-    def __init__(self, glossary: Glossary, links: dict | None = None):
-        """links: every term's link context, for all pages; without it, each page makes the ones it needs."""
+    def __init__(self, glossary: Glossary, links: dict | None = None, memo: "PlanMemo | None" = None):
+        """links: every term's link context, for all pages; without it, each page makes the ones it needs.
+
+        memo (with links): the keys of the last planning, reused for the pages whose inputs are the same.
+        """
         self.glossary = glossary
         self.site = site_context(glossary.config)
         self.order = list(glossary.terms)
@@ -237,6 +241,18 @@ class TermPages:
         else:  # a plain dict: Python looks those up fastest, and every page needs some
             self.links, self.link_keys = links, {slug: _link_key(link) for slug, link in links.items()}
         self._category_keys: dict[str | None, str] = {None: "-"}
+        self._remembered: dict = {}  # slug -> (inputs, key), from the memo
+        self._changed: set[str] = set()  # slugs whose link context is not the memo's
+        self._made: dict | None = None if memo is None or links is None else {}  # what the next memo holds
+        if self._made is not None and memo.shared_key == self.shared_key:
+            self._remembered = memo.pages
+            before = memo.link_keys
+            self._changed = {slug for slug, key in self.link_keys.items() if before.get(slug) != key}
+            self._changed.update(before.keys() - self.link_keys.keys())
+
+    def remember(self, memo: "PlanMemo") -> None:
+        """Keep the keys of every page planned so far (all of them, in page_jobs) for the next planning."""
+        memo.shared_key, memo.link_keys, memo.pages = self.shared_key, self.link_keys, self._made
 
     def category_key(self, slug: str) -> str:
         category = self.glossary.category_of.get(slug)
@@ -249,19 +265,53 @@ class TermPages:
         glossary, order, terms = self.glossary, self.order, self.glossary.terms
         position = order.index(slug) if position is None else position
         rendered, link_keys = glossary.rendered[slug], self.link_keys
-        key = "\0".join([
-            self.shared_key, term_key(terms[slug]), rendered.digest, self.category_key(slug),
-            "\1".join([link_keys[s] for s in glossary.related[slug]]),
-            "\1".join([link_keys[s] for s in glossary.referenced_by[slug]]),
-            "\1".join([link_keys[s] for s in rendered.links if s in terms]),
-            link_keys[order[position - 1]] if position > 0 else "-",
-            link_keys[order[position + 1]] if position + 1 < len(order) else "-",
-        ])
+        previous = order[position - 1] if position > 0 else None
+        following = order[position + 1] if position + 1 < len(order) else None
+        inputs = (term_key(terms[slug]), rendered.digest, self.category_key(slug), glossary.related[slug],
+                  glossary.referenced_by[slug], rendered.links, previous, following)
+        remembered = self._remembered.get(slug)
+        if remembered is not None and remembered[0] == inputs and self._shows_no_change(inputs):
+            key = remembered[1]  # the same inputs, and none of the terms it shows changed its link context
+        else:
+            key = hashlib.sha256("\0".join([
+                self.shared_key, inputs[0], inputs[1], inputs[2],
+                "\1".join([link_keys[s] for s in inputs[3]]),
+                "\1".join([link_keys[s] for s in inputs[4]]),
+                "\1".join([link_keys[s] for s in inputs[5] if s in terms]),
+                link_keys[previous] if previous else "-",
+                link_keys[following] if following else "-",
+            ]).encode()).hexdigest()
+        if self._made is not None:
+            self._made[slug] = (inputs, key)
         site, config, links = self.site, glossary.config, self.links
         return (term_url(slug), "term.html",
                 lambda: {"site": site, "root": "../../",
                          "page": term_context(config, term_page_inputs(glossary, slug, order, position), links)},
-                hashlib.sha256(key.encode()).hexdigest())
+                key)
+
+    def _shows_no_change(self, inputs: tuple) -> bool:
+        changed = self._changed
+        return not changed or (changed.isdisjoint(inputs[3]) and changed.isdisjoint(inputs[4])
+                               and changed.isdisjoint(inputs[5]) and inputs[6] not in changed
+                               and inputs[7] not in changed)
+
+
+@dataclass
+class PlanMemo:
+    """What the last planning made, kept by a process that plans again and again (glossary serve).
+
+    A term page keeps its key when its inputs are the same values and none of the terms
+    it shows changed its link context; the key is a function of exactly those, so it is
+    the key planning would make again. A term's line in terms.json is kept while the
+    term is the same object (parsed terms are kept while their files are unchanged) with
+    the same category and related terms.
+    """
+
+    shared_key: str = ""
+    link_keys: dict = field(default_factory=dict)  # slug -> digest of its link context
+    pages: dict = field(default_factory=dict)  # slug -> (inputs, key)
+    export_base: str = ""  # base_url of export_lines
+    export_lines: dict = field(default_factory=dict)  # slug -> (term, category name, related, JSON line)
 
 
 class _LinkKeys(dict):
@@ -292,7 +342,7 @@ class _LinkContexts(dict):
         return context
 
 
-def page_jobs(glossary: Glossary) -> list[tuple[str, str, Callable[[], dict], str]]:
+def page_jobs(glossary: Glossary, memo: PlanMemo | None = None) -> list[tuple[str, str, Callable[[], dict], str]]:
     """(output path, template, context maker, key) for every page.
 
     The key is a digest of everything the page shows, so an unchanged page is known
@@ -304,8 +354,10 @@ def page_jobs(glossary: Glossary) -> list[tuple[str, str, Callable[[], dict], st
     config = glossary.config
     site = site_context(config)
     links = {slug: link_context(term) for slug, term in glossary.terms.items()}
-    term_pages = TermPages(glossary, links)
+    term_pages = TermPages(glossary, links, memo)
     jobs = [term_pages.job(slug, position) for position, slug in enumerate(term_pages.order)]
+    if memo is not None:
+        term_pages.remember(memo)
     link_keys = term_pages.link_keys
     every_link = "\1".join([link_keys[slug] for slug in term_pages.order])
 
@@ -355,9 +407,9 @@ def categories_page(glossary: Glossary, weights: dict) -> tuple[str, str, Callab
         repr(categories), repr(weights))
 
 
-def static_files(glossary: Glossary) -> dict[str, bytes]:
+def static_files(glossary: Glossary, memo: "PlanMemo | None" = None) -> dict[str, bytes]:
     """Files that need no template: the export, the generated formulas and the theme's assets."""
-    files = {"terms.json": terms_json(glossary)}
+    files = {"terms.json": terms_json(glossary, memo)}
     files.update(search_files([
         (slug, term.title, term.aliases,
          glossary.category_of[slug].name if slug in glossary.category_of else None, term.summary)
@@ -621,23 +673,34 @@ def sitemap_urls(glossary: Glossary) -> list[tuple[str, str | None]]:
     return urls
 
 
-def terms_json(glossary: Glossary) -> bytes:
-    """The export: one term per line, which diffs well and encodes fast (json's C encoder skips indent)."""
+def terms_json(glossary: Glossary, memo: "PlanMemo | None" = None) -> bytes:
+    """The export: one term per line, which diffs well and encodes fast (json's C encoder skips indent).
+
+    With a memo, a term whose line shows the same values as in the last export keeps that line.
+    """
     base = glossary.config.base_url
     encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps would make an encoder per term
-    lines = [
-        encode({
-            "slug": slug,
-            "title": term.title,
-            "aliases": list(term.aliases),
-            "summary": term.summary,
-            "category": glossary.category_of[slug].name if slug in glossary.category_of else None,
-            "tags": list(term.tags),
-            "related": glossary.related[slug],
-            "url": base + pretty(term_url(slug)),
-        })
-        for slug, term in glossary.terms.items()
-    ]
+    before = memo.export_lines if memo is not None and memo.export_base == base else {}
+    made = {}
+    for slug, term in glossary.terms.items():
+        category = glossary.category_of[slug].name if slug in glossary.category_of else None
+        related = glossary.related[slug]
+        line = before.get(slug)
+        if line is None or line[0] is not term or line[1] != category or line[2] != related:
+            line = (term, category, related, encode({
+                "slug": slug,
+                "title": term.title,
+                "aliases": list(term.aliases),
+                "summary": term.summary,
+                "category": category,
+                "tags": list(term.tags),
+                "related": related,
+                "url": base + pretty(term_url(slug)),
+            }))
+        made[slug] = line
+    if memo is not None:
+        memo.export_base, memo.export_lines = base, made
+    lines = [line[3] for line in made.values()]
     title = json.dumps(glossary.config.title, ensure_ascii=False)
     return ('{"title": ' + title + ', "terms": [\n' + ",\n".join(lines) + "\n]}\n").encode("utf-8")
 

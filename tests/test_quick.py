@@ -201,3 +201,16 @@ def test_an_edited_template_shows_at_the_next_rebuild(tmp_path, monkeypatch):
     assert live.site is site  # the same renderer, kept
     assert b'<p class="banner">Edited theme</p>' in live.snapshot.files["terms/alpha/index.html"]
     assert live.snapshot.files == fresh(root)[0]
+
+
+def test_one_full_rebuild_after_another_equals_a_fresh_build(tmp_path):
+    """The server keeps page keys and export lines from one rebuild to the next (render.PlanMemo)."""
+    root = write_project(tmp_path / "p", FILES)
+    live = served(root)
+    for change in ["title", "summary", "category", "related", "alias"]:
+        edit(root, *SHOWN_ELSEWHERE[change])
+        diagnostics = live.rebuild()
+        assert (live.snapshot.files, [d.format() for d in diagnostics]) == fresh(root), change
+    write_project(root, terms(delta=term_text("Delta", body="After [[gamma]] and [[beta]].")))
+    diagnostics = live.rebuild()
+    assert (live.snapshot.files, [d.format() for d in diagnostics]) == fresh(root)
