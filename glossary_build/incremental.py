@@ -130,7 +130,9 @@ class BuildCache:
         if fingerprint != self.fingerprint:
             self.fingerprint, self.bodies, self.pages, self.names = fingerprint, {}, {}, {}
             self.resolved, self.shown = {}, {}
-        appeared = [(n, s) for n, s in names.items() if n not in self.names]
+        self.bodies = {slug: entry for slug, entry in self.bodies.items() if slug in shown}
+        # names new since the cached bodies: with none cached (a first build), nothing to test them against
+        appeared = [(n, s) for n, s in names.items() if n not in self.names] if self.bodies else []
         plan = BodyPlan(
             self,
             changed_names=_changed(self.names, names),
@@ -139,7 +141,6 @@ class BuildCache:
             new_names=Autolinker(appeared) if appeared else None,
             new_probes=[_probe(name) for name, _ in appeared if name.split()],
         )
-        self.bodies = {slug: entry for slug, entry in self.bodies.items() if slug in shown}
         self.names, self.resolved, self.shown = dict(names), dict(resolved), dict(shown)
         return plan
 
