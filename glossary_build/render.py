@@ -117,7 +117,8 @@ def plain_text(html: str) -> str:
 class SiteRenderer:
     """Holds the compiled templates: ``plan_site``, then ``render_pages`` (or ``render_site``, in memory)."""
 
-    def __init__(self, templates: Path | None = None):
+    def __init__(self, templates: Path | None = None, memo: "PlanMemo | None" = None):
+        """memo: what planning made, kept for the next planning by a renderer that is kept (glossary serve)."""
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(templates or theme_dir())),
             autoescape=True,
@@ -128,7 +129,7 @@ class SiteRenderer:
         )
         self.env.filters["number_attribute"] = number_attribute
         self._uses: dict[str, tuple] = {}  # template name -> (compiled template, the templates it uses)
-        self.memo = PlanMemo()  # pays off where the renderer is kept: glossary serve
+        self.memo = memo
 
     def render(self, template: str, **context) -> bytes:
         return self.env.get_template(template).render(**context).encode("utf-8")

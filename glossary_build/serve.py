@@ -115,7 +115,7 @@ class LiveSite:
         from .parallel import default_workers
         from .incremental import BuildCache
         from .quick import LastBuild
-        from .render import SiteRenderer
+        from .render import PlanMemo, SiteRenderer
 
         started = time.perf_counter()
         config, problems = load_config(self.src, drafts=self.drafts)
@@ -125,7 +125,8 @@ class LiveSite:
             if diagnostics is not None:
                 self.seconds = time.perf_counter() - started
                 return diagnostics
-        site = self.site = self.site or SiteRenderer()  # compiled templates kept; Jinja recompiles an edited one
+        # compiled templates and what planning made are kept; Jinja recompiles an edited template
+        site = self.site = self.site or SiteRenderer(memo=PlanMemo())
         self.cache = self.cache or BuildCache()
         result = check(config, config_problems=problems, site=site, cache=self.cache,
                        workers=default_workers())  # bodies, then pages, on every core
