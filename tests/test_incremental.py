@@ -120,6 +120,24 @@ def test_cache_is_safe_to_delete_or_corrupt(tmp_path):
     assert (root / ".glossary-cache/.gitignore").read_text() == "*\n"
 
 
+def test_nothing_changed_imports_no_renderer(tmp_path):
+    """The no-op rebuild's speed is mostly imports: Markdown, Jinja2, the sanitiser and worker processes stay out."""
+    import subprocess
+    import sys
+
+    root = write_project(tmp_path / "project", START)
+    run_build(root)
+    script = ("import sys; from glossary_build.cli import main\n"
+              "try:\n    main(['build', '--src', sys.argv[1], '-q'])\nexcept SystemExit as stop:\n    assert not stop.code\n"
+              "print(sorted(m for m in ('markdown', 'jinja2', 'nh3', 'multiprocessing') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script, str(root)], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    (root / "content/terms/weight.md").write_text(
+        (root / "content/terms/weight.md").read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", script, str(root)], capture_output=True, text=True, check=True)
+    assert "markdown" in done.stdout  # a real rebuild renders
+
+
 def test_nothing_changed_is_reported_without_rendering(tmp_path, monkeypatch):
     root = write_project(tmp_path / "project", START)
     first = run_build(root)
