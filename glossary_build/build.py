@@ -14,7 +14,6 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from .config import Config
@@ -26,8 +25,8 @@ from .model import Term
 from .source import load_terms, term_file_names
 
 # The renderers (Markdown, Jinja2, the sanitiser, worker processes) are imported where they
-# are used: a build that finds nothing changed never needs them, and importing them took half
-# of its time at 10,000 terms.
+# are used: a build that finds nothing changed never needs them, and importing them was a
+# quarter of its time at 10,000 terms (0.20 s -> 0.15 s).
 if TYPE_CHECKING:
     from .markdown_ext import BodyRenderer
     from .presets import Preset
