@@ -20,7 +20,7 @@ from .config import Config
 from .diagnostics import WARNING, BuildFailed, Diagnostic, display_path, errors_in
 from .formulakit import Registry, load_formulas
 from .incremental import (CLOCK_SLACK_NS, BuildCache, CacheDamaged, StoredRender, fingerprint, input_files,
-                          load_cache, reusable_pages, save_cache, stored_form, unchanged_build)
+                          load_cache, read_state, reusable_pages, save_cache, stored_form, unchanged_build)
 from .model import Term
 from .source import load_terms, term_file_names
 
@@ -236,11 +236,18 @@ def build(config: Config, strict: bool = False, config_problems: list[Diagnostic
     started = time.perf_counter()
     # before reading: an edit during the build is seen by the next one
     inputs = input_files(config, fresh_after=time.time_ns() - CLOCK_SLACK_NS)
-    if incremental:
-        unchanged = unchanged_build(config, inputs, strict)
+    state = read_state(config) if incremental else None
+    if state and state.get("fingerprint") == fingerprint(config):
+        unchanged = unchanged_build(config, state, inputs, strict)
         if unchanged:
             return BuildResult(terms=unchanged.terms, files=unchanged.files, written=0, reused=unchanged.files,
                                seconds=time.perf_counter() - started, diagnostics=unchanged.diagnostics)
+        if not config_problems:
+            from .resume import quick_build
+
+            quick = quick_build(config, state, inputs, strict, started)
+            if quick:
+                return quick
     from .parallel import default_workers
 
     workers = default_workers() if workers is None else workers
@@ -275,6 +282,9 @@ def _render_and_publish(config: Config, strict: bool, config_problems: list[Diag
         writer.abort()
         raise
     stats.update((path, (cache.pages[path]["size"], cache.pages[path]["mtime"])) for path in plan.reused)
+    from .resume import snapshot_of
+
+    cache.last_build = snapshot_of(result.glossary, result.renderer)
     cache.pages = {path: {"key": plan.keys[path], "size": size, "mtime": mtime}
                    for path, (size, mtime) in sorted(stats.items())}
     cache.out = str(Path(os.path.abspath(config.out_dir)))

@@ -55,7 +55,8 @@ CACHE_FILE = "build.bin"  # parsed terms and what rendered bodies link to, in ma
 STATE_FILE = "state.json"  # small: enough to tell that nothing changed, without the rendered bodies
 BODIES_FILE = "bodies.bin"  # the bodies' HTML, one after another, behind a token build.bin names
 TERMS_FILE = "terms.bin"  # the parsed terms, the same way
-FORMAT = 10
+LAST_FILE = "last.bin"  # what an edit of prose needs of the last build (resume.py)
+FORMAT = 11
 TOKEN_BYTES = 16
 APPENDED_SLACK = 1 << 20  # bytes no entry needs that an appended file may carry beyond as many as it needs
 CLOCK_SLACK_NS = 2_000_000_000  # file times are coarse on some file systems (FAT: 2 s)
@@ -102,6 +103,7 @@ class BuildCache:
     bodies_file: AppendedFile = dataclasses.field(default_factory=lambda: AppendedFile())  # bodies.bin
     terms_file: AppendedFile = dataclasses.field(default_factory=lambda: AppendedFile())  # terms.bin
     terms_at: dict[str, tuple] = dataclasses.field(default_factory=dict)  # file name -> (KnownTerm, where) as loaded
+    last_build: dict | None = None  # resume.snapshot_of this build, saved beside it; kept in memory only
 
     def autolinker(self, names: list[tuple[str, str]]) -> Autolinker:
         """The automatic-link matcher for names, made again only when they changed."""
@@ -377,7 +379,7 @@ def _load_record(file):
 
 def load_cache(config: Config) -> BuildCache:
     """The cache of the last build, or an empty one when it is missing, old or unreadable."""
-    state, cache = _read(cache_path(config).with_name(STATE_FILE)), _read_bulk(cache_path(config))
+    state, cache = read_state(config), _read_bulk(cache_path(config))
     if state is None or cache is None or state.get("fingerprint") != cache.fingerprint:
         return BuildCache()
     try:
@@ -415,12 +417,58 @@ def save_cache(config: Config, cache: BuildCache) -> None:
             for name, entry in placed_terms.items():
                 _dump_record((name, entry["at"]), file)
         os.replace(temporary, path)
-        state = {"format": FORMAT, **{name: getattr(cache, name) for name in SMALL_FIELDS}}
-        temporary = path.with_name(STATE_FILE).with_suffix(".tmp")
-        temporary.write_text(json.dumps(state), encoding="utf-8")
-        os.replace(temporary, path.with_name(STATE_FILE))
+        last_token = ""
+        if cache.last_build is not None:
+            last = cache.last_build
+            last["terms_at"] = {known.term.slug: placed_terms[name]["at"] for name, known in cache.known_terms.items()
+                                if name in placed_terms and known.term.slug in last["heads"]}
+            for slug, entry in cache.bodies.items():
+                if slug in last["bodies"]:
+                    last["bodies"][slug] = (*last["bodies"][slug][:3], entry["at"])
+            last["appended"] = {
+                "terms": [cache.terms_file.token, terms_size, sum(entry["at"][1] for entry in placed_terms.values())],
+                "bodies": [cache.bodies_file.token, bodies_size, sum(entry["at"][1] for entry in cache.bodies.values())],
+            }
+            last_token = save_last(config, last)
+        write_state(config, {"last": last_token, **{name: getattr(cache, name) for name in SMALL_FIELDS}})
     except (OSError, ValueError):
         pass
+
+
+def read_state(config: Config) -> dict | None:
+    """state.json: all that a build which finds nothing changed reads."""
+    return _read(cache_path(config).with_name(STATE_FILE))
+
+
+def write_state(config: Config, state: dict) -> None:
+    path = cache_path(config).with_name(STATE_FILE)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps({**state, "format": FORMAT}), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def save_last(config: Config, last: dict) -> str:
+    """Write what an edit of prose needs of this build (resume.py), under a new token that
+    state.json names: the two are of the same build only when the tokens agree."""
+    path = cache_path(config).with_name(LAST_FILE)
+    last["token"] = secrets.token_hex(TOKEN_BYTES // 2)
+    data = marshal.dumps({"format": FORMAT, "python": sys.version, "version": __version__, **last})
+    temporary = path.with_suffix(".tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+    return last["token"]
+
+
+def load_last(config: Config, state: dict) -> dict | None:
+    """The record save_last wrote for the build state.json describes, or None."""
+    try:
+        last = marshal.loads(cache_path(config).with_name(LAST_FILE).read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if not isinstance(last, dict) or last.get("format") != FORMAT or last.get("python") != sys.version \
+            or last.get("version") != __version__ or not state.get("last") or last.get("token") != state["last"]:
+        return None
+    return last
 
 
 @dataclasses.dataclass
@@ -452,6 +500,29 @@ class AppendedFile:
         except OSError:
             return None
         return data if data[:TOKEN_BYTES] == self.token.encode("ascii") and len(data) >= size else None
+
+    def append(self, records: list[bytes], size: int, live: int) -> tuple[list[list[int]], int] | None:
+        """Add records at the end; returns where each is and the file's new size, or None
+        when the file is not the one expected (its token, at least ``size`` bytes) or
+        would hold more than ``save`` keeps (live: bytes the entries need)."""
+        needed = sum(map(len, records))
+        try:
+            with open(self.path, "r+b") as file:
+                size_now = os.fstat(file.fileno()).st_size
+                if file.read(TOKEN_BYTES) != self.token.encode("ascii") or size_now < size \
+                        or size_now - TOKEN_BYTES + needed > 2 * (live + needed) + APPENDED_SLACK:
+                    return None
+                size = file.seek(0, os.SEEK_END)
+                places = []
+                for data in records:
+                    file.write(data)
+                    places.append([size, len(data), zlib.crc32(data)])
+                    size += len(data)
+                file.flush()
+                os.fsync(file.fileno())
+        except (OSError, UnicodeError):
+            return None
+        return places, size
 
     def save(self, path: Path, entries: dict[str, dict]) -> int:
         """Write the entries' new records, leaving every entry with "at"; returns the file's size.
@@ -530,19 +601,30 @@ def _digest_of(path: str) -> str:
 
 def same_inputs(recorded: object, current: dict[str, list], root: Path) -> bool:
     """Whether the inputs of the last build (recorded) are those found now (current) in the project at root."""
+    return changed_inputs(recorded, current, root, stop_at=1) == set()
+
+
+def changed_inputs(recorded: object, current: dict[str, list], root: Path, stop_at: int | None = None) -> set[str] | None:
+    """The inputs whose bytes may differ from the last build's (recorded); None when files came or went.
+
+    stop_at: stop looking after that many (the caller needs no more).
+    """
     if not isinstance(recorded, dict) or current.keys() != recorded.keys():
-        return False
+        return None
+    changed = set()
     for path, entry in current.items():
         before = recorded[path]
         if before[:2] != entry[:2]:
-            return False
-        if len(before) > 2:
+            changed.add(path)
+        elif len(before) > 2:
             try:
                 if (entry[2] if len(entry) > 2 else _digest_of(os.path.join(root, path))) != before[2]:
-                    return False
+                    changed.add(path)
             except OSError:
-                return False
-    return True
+                changed.add(path)
+        if stop_at is not None and len(changed) >= stop_at:
+            break
+    return changed
 
 
 @dataclasses.dataclass
@@ -554,14 +636,14 @@ class Unchanged:
     diagnostics: list[Diagnostic]
 
 
-def unchanged_build(config: Config, inputs: dict[str, list], strict: bool = False) -> Unchanged | None:
+def unchanged_build(config: Config, state: dict, inputs: dict[str, list], strict: bool = False) -> Unchanged | None:
     """When no source, setting or theme file changed and the site is as we left it, say so.
 
     This is the no-op rebuild: it reads file sizes and times, not files, and imports
-    no renderer. Anything unexpected returns None, and the caller builds for real.
+    no renderer. state: read_state's, whose fingerprint the caller found current.
+    Anything unexpected returns None, and the caller builds for real.
     """
-    state = _read(cache_path(config).with_name(STATE_FILE))
-    if not state or not same_inputs(state.get("inputs"), inputs, config.root) or state.get("fingerprint") != fingerprint(config):
+    if not same_inputs(state.get("inputs"), inputs, config.root):
         return None
     diagnostics = [Diagnostic(path, line, message, severity) for path, line, message, severity in state["diagnostics"]]
     if strict and diagnostics:

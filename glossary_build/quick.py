@@ -8,13 +8,15 @@ aliases, category, ...) are unchanged, ``glossary serve`` renders the edited bod
 its page, and the pages of the terms that gained or lost a link from it, instead of
 checking the whole glossary again: tens of milliseconds at any size. Anything else,
 or anything this module cannot prove, takes the full way (``quick_rebuild``
-returns None), which gives the same files.
+returns None), which gives the same files. ``glossary build`` takes the same way
+from what the cache keeps of the last build (resume.py).
 """
 
 from __future__ import annotations
 
 import bisect
 import dataclasses
+from collections.abc import Mapping
 import os
 import stat as statmodule
 import time
@@ -55,6 +57,7 @@ class LastBuild:
     stamps: dict[str, Stamp]  # every term file's name -> what it was
     scanned_at: int  # wall clock (ns) when that build began reading term files
     weights: dict  # render.category_weights: what the map of categories shows
+    links: Mapping | None = None  # render._LinkContexts, when the glossary's terms are read as needed
 
     @classmethod
     def after(cls, config: Config, glossary: Glossary, diagnostics: list[Diagnostic], renderer: BodyRenderer,
@@ -80,11 +83,18 @@ def quick_rebuild(last: LastBuild, config: Config) -> QuickResult | None:
     found = changed_files(config, last.stamps, last.scanned_at - CLOCK_SLACK_NS)
     if found is None or len(found) > MAX_FILES:
         return None
+    return apply_edits(last, config, {name: (stat.st_size, stat.st_mtime_ns) for name, stat in found.items()},
+                       scanned_at)
+
+
+def apply_edits(last: LastBuild, config: Config, found: dict[str, tuple[int, int]], scanned_at: int) -> QuickResult | None:
+    """The build after the term files found (name -> size, modification time) changed, or
+    None when one of them changed more than its prose."""
     before = last.glossary
-    terms, rendered = dict(before.terms), dict(before.rendered)
+    terms, rendered = {}, {}
     stamps = dict(last.stamps)
     edited = []
-    for name, stat in found.items():
+    for name, (size, mtime) in found.items():
         term, problems = load_term(config.terms_dir / name)
         old = before.terms.get(term.slug) if term is not None else None
         if term is None or problems or old is None or _shared(term) != _shared(old):
@@ -92,17 +102,19 @@ def quick_rebuild(last: LastBuild, config: Config) -> QuickResult | None:
         if {d for d in last.diagnostics if d.path == old.path} != set(_own_diagnostics(before, old.slug)):
             return None  # the file has other problems too, whose lines this edit may move
         terms[term.slug], rendered[term.slug] = term, last.renderer.render_term(term)
-        stamps[name] = Stamp(stat.st_size, stat.st_mtime_ns, term.digest)
+        stamps[name] = Stamp(size, mtime, term.digest)
         edited.append(term.slug)
+    rendered = Overlay(before.rendered, rendered)
     referenced_by, relinked, pairs = _relink(before, rendered, edited)
-    after = dataclasses.replace(before, terms=terms, rendered=rendered, referenced_by=referenced_by)
+    after = dataclasses.replace(before, terms=Overlay(before.terms, terms), rendered=rendered,
+                                referenced_by=referenced_by)
     diagnostics = set(last.diagnostics)
     for slug in [*edited, *relinked]:  # a term that lost or gained its last backlink: orphan or not
         diagnostics = diagnostics - set(_own_diagnostics(before, slug)) | set(_own_diagnostics(after, slug))
     diagnostics = sorted(diagnostics)
     if errors_in(diagnostics):
         return QuickResult(diagnostics, None, {}, list(found))
-    pages = TermPages(after)
+    pages = TermPages(after, last.links)
     jobs = [pages.job(slug) for slug in sorted({*edited, *relinked})]
     weights = last.weights
     if any(_crossing(before, source, target) for source, target, _ in pairs):
@@ -116,6 +128,28 @@ def quick_rebuild(last: LastBuild, config: Config) -> QuickResult | None:
     new_last = dataclasses.replace(last, glossary=after, diagnostics=diagnostics, keys=keys, stamps=stamps,
                                    scanned_at=scanned_at, weights=weights)
     return QuickResult(diagnostics, new_last, files, list(found))
+
+
+class Overlay(Mapping):
+    """A mapping with some values replaced, in the order of the one it is made from, which is not
+    copied (what the cache holds of a glossary is read term by term, as pages need them)."""
+
+    def __init__(self, base: Mapping, changes: dict):
+        if isinstance(base, Overlay):  # one edit after another: one layer, not a chain
+            base, changes = base.base, {**base.changes, **changes}
+        self.base, self.changes = base, changes
+
+    def __getitem__(self, key):
+        return self.changes[key] if key in self.changes else self.base[key]
+
+    def __iter__(self):
+        return iter(self.base)
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    def __contains__(self, key) -> bool:
+        return key in self.base
 
 
 def _relink(before: Glossary, rendered: dict, edited: list[str]) -> tuple[dict[str, list[str]], set[str], list]:

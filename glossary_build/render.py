@@ -228,7 +228,8 @@ class TermPages:
     """
 
     def __init__(self, glossary: Glossary, links: dict | None = None, memo: "PlanMemo | None" = None):
-        """links: every term's link context, for all pages; without it, each page makes the ones it needs.
+        """links: every term's link context, for all pages; without it (or with a _LinkContexts),
+        each page makes the ones it needs.
 
         memo (with links): the keys of the last planning, reused for the pages whose inputs are the same.
         """
@@ -236,9 +237,10 @@ class TermPages:
         self.site = site_context(glossary.config)
         self.order = list(glossary.terms)
         self.shared_key = f"term.html\0{glossary.config.settings_key()}\0{self.site!r}"
-        if links is None:
-            self.links = _LinkContexts(glossary.terms)
+        if links is None or isinstance(links, _LinkContexts):
+            self.links = links if links is not None else _LinkContexts(glossary.terms)
             self.link_keys = _LinkKeys(self.links)
+            links = None  # no memo: it holds every page's key
         else:  # a plain dict: Python looks those up fastest, and every page needs some
             self.links, self.link_keys = links, {slug: _link_key(link) for slug, link in links.items()}
         self._category_keys: dict[str | None, str] = {None: "-"}
@@ -332,7 +334,8 @@ def _link_key(link: dict) -> str:
 
 
 class _LinkContexts(dict):
-    """slug -> link_context, made when first asked for."""
+    """slug -> link_context, made when first asked for (terms: slug -> anything with a
+    term's slug, title, summary and aliases)."""
 
     def __init__(self, terms: dict[str, Term]):
         super().__init__()

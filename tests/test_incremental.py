@@ -109,7 +109,8 @@ def test_cache_is_safe_to_delete_or_corrupt(tmp_path):
     root = write_project(tmp_path / "project", START)
     run_build(root)
     before = tree_bytes(root / "site")
-    (root / ".glossary-cache/build.bin").write_bytes(b"\x00not marshal")
+    for name in ("build.bin", "last.bin"):
+        (root / ".glossary-cache" / name).write_bytes(b"\x00not marshal")
     (root / "content/terms/weight.md").touch()  # past the no-op check, which reads only state.json
     assert run_build(root).reused == 0
     (root / ".glossary-cache/state.json").write_text("[]")

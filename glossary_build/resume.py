@@ -1,0 +1,299 @@
+"""`glossary build` after an edit of prose: quick.py's way, in a new process, from the cache.
+
+A full build leaves in .glossary-cache/last.bin what quick.py needs of it: each
+published term's title, summary and aliases, the link graph, the categories, the
+name index and the automatic-link trie (one record per first word, decoded only
+for the words the edited text has), with where terms.bin and bodies.bin hold each
+term and its HTML. When only term files changed since the last build, and the
+published site is as that build left it, the next build loads that instead of the
+whole cache; quick.py renders the edited pages and those that gained or lost a
+backlink, reading from the cache only the terms and bodies those pages show. The
+pages are written in place (output.SiteWriter), the edited terms and bodies are
+appended to the cache and last.bin and state.json are written again.
+
+Whatever quick.py cannot prove (a changed title, an error, a new file), and any
+record of the cache that is not what was written, takes the full way, which gives
+the same files. A full build ignores what a quick one appended: the edited files
+no longer match what build.bin knows of them, so it parses and renders them again.
+"""
+
+from __future__ import annotations
+
+import marshal
+import time
+from collections.abc import Mapping
+
+from .build import BuildResult, load_calculators
+from .config import Config
+from .diagnostics import Diagnostic, errors_in
+from .incremental import (BODIES_FILE, TERMS_FILE, AppendedFile, BuildCache, CacheDamaged, StoredRecord,
+                          StoredRender, cache_path, changed_inputs, known_term, load_last, reusable_pages,
+                          save_last, stored_form, term_record, write_state)
+from .links import Autolinker, NameIndex
+from .markdown_ext import BodyRenderer, LinkTarget
+from .output import SiteWriter
+from .quick import MAX_FILES, LastBuild, apply_edits
+from .render import Category, Glossary, SiteRenderer, _LinkContexts, term_url
+from .source import KnownTerm
+
+TERMS_FOLDER = "content/terms/"
+
+
+def snapshot_of(glossary: Glossary, renderer: BodyRenderer) -> dict:
+    """What an edit of prose needs of a build, as plain data for last.bin; save_cache adds
+    where terms.bin and bodies.bin hold each term and body."""
+    autolinker = renderer.links.autolinker
+    trie = autolinker.root if autolinker is not None else {}
+    return {
+        "order": list(glossary.terms),
+        "heads": {slug: (t.title, t.summary, t.aliases) for slug, t in glossary.terms.items()},
+        "related": glossary.related,
+        "referenced_by": glossary.referenced_by,
+        "bodies": {slug: (r.widget_count, r.links, r.digest, None) for slug, r in glossary.rendered.items()},
+        "categories": [(c.name, c.slug, c.slugs) for c in glossary.categories],
+        "weights": glossary.category_weights,
+        "names": renderer.links.index.by_name,
+        "trie": {word: marshal.dumps(node) for word, node in trie.items()},
+    }
+
+
+def quick_build(config: Config, state: dict | None, inputs: dict[str, list], strict: bool,
+                started: float) -> BuildResult | None:
+    """The build after an edit of prose only, or None when the full way must decide.
+
+    state: state.json of the last build (its fingerprint was checked); inputs: as
+    input_files found them before anything was read.
+    """
+    if not state:
+        return None
+    changed = changed_inputs(state.get("inputs"), inputs, config.root)
+    if not changed or len(changed) > MAX_FILES or not all(path.startswith(TERMS_FOLDER) for path in changed):
+        return None
+    pages = {path: dict(entry) for path, entry in state["pages"].items()}
+    cache = BuildCache(pages=pages, out=state["out"])
+    keys = reusable_pages(cache, config.out_dir)
+    if len(keys) != len(pages):
+        return None  # a published page was changed or removed: the full way writes it again
+    last = load_last(config, state)
+    if last is None or not all(AppendedFile(str(cache_path(config).with_name(name)), token).holds(size)
+                               for name, (token, size, _) in ((TERMS_FILE, last["appended"]["terms"]),
+                                                              (BODIES_FILE, last["appended"]["bodies"]))):
+        return None
+    diagnostics = [Diagnostic(*entry) for entry in state["diagnostics"]]
+    found = {path[len(TERMS_FOLDER):]: tuple(inputs[path][:2]) for path in sorted(changed)}
+    try:
+        restored = restore(config, last, state["fingerprint"], diagnostics, keys)
+        result = apply_edits(restored, config, found, 0)
+    except CacheDamaged:
+        return None
+    if result is None or result.last is None or errors_in(result.diagnostics, strict):
+        return None  # the full way reports errors, with all it knows
+    after = result.last.glossary
+    edited = [after.terms[name[:-3]] for name in found]  # a term file's name is its slug and ".md"
+    if any(after.rendered[term.slug].problems for term in edited):
+        return None
+    records = {
+        "terms": [marshal.dumps(term_record(KnownTerm(*found[f"{term.slug}.md"], term))) for term in edited],
+        "bodies": [stored_form(after.rendered[term.slug]).encoded() for term in edited],
+    }
+    writer = SiteWriter.open(config.out_dir, config.root, config.content_dir, set(result.last.keys),
+                             set(result.last.keys) - set(result.files), in_place=True)
+    try:
+        for path, data in result.files.items():
+            writer.write(path, data)
+        stats = writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    for path, key in result.last.keys.items():
+        entry = pages.setdefault(path, {"key": key})
+        entry["key"] = key
+        if path in stats:
+            entry["size"], entry["mtime"] = stats[path]
+    state.update(inputs=inputs, pages=pages, last=_keep(config, last, after, result.last.weights, edited, records),
+                 diagnostics=[[d.path, d.line, d.message, d.severity] for d in result.diagnostics])
+    try:
+        write_state(config, state)
+    except OSError:  # a cache that cannot be written only costs speed next time
+        pass
+    return BuildResult(terms=len(after.terms), files=len(pages), written=len(stats),
+                       reused=len(pages) - len(stats), seconds=time.perf_counter() - started,
+                       diagnostics=result.diagnostics, paths=sorted(stats))
+
+
+def _keep(config: Config, last: dict, after: Glossary, weights: dict, edited: list, records: dict) -> str:
+    """Append the edited terms and bodies to the cache and write last.bin again; its token,
+    or "" (the next build takes the full way) when the cache files are not what last.bin
+    knows or hold mostly records no entry needs (the full way writes them anew)."""
+    try:
+        placed = {}
+        for kind, name in (("terms", TERMS_FILE), ("bodies", BODIES_FILE)):
+            token, size, live = last["appended"][kind]
+            appended = AppendedFile(str(cache_path(config).with_name(name)), token).append(records[kind], size, live)
+            if appended is None:
+                return ""
+            placed[kind], size = appended
+            last["appended"][kind] = [token, size, live]
+        for term, term_at, body_at in zip(edited, placed["terms"], placed["bodies"]):
+            rendered = after.rendered[term.slug]
+            last["terms_at"][term.slug] = term_at
+            last["bodies"][term.slug] = (rendered.widget_count, rendered.links, rendered.digest, body_at)
+        last["referenced_by"], last["weights"] = dict(after.referenced_by), weights
+        return save_last(config, last)
+    except OSError:
+        return ""
+
+
+def restore(config: Config, last: dict, fingerprint: str, diagnostics: list[Diagnostic],
+            keys: dict[str, str]) -> LastBuild:
+    """The last build as quick.py knows it, its terms and bodies read from the cache when asked for."""
+    site = SiteRenderer()
+    folder = cache_path(config).parent
+    registry, presets, _, _ = load_calculators(config)
+    heads = last["heads"]
+    categories = tuple(Category(name, slug, tuple(slugs)) for name, slug, slugs in last["categories"])
+    glossary = Glossary(
+        config=config,
+        terms=StoredTerms(last["order"], last["terms_at"], str(folder / TERMS_FILE)),
+        rendered=StoredBodies(last["bodies"], str(folder / BODIES_FILE)),
+        related=last["related"],
+        referenced_by=last["referenced_by"],
+        categories=categories,
+    )
+    renderer = BodyRenderer(
+        _Names(by_name=last["names"]), LinkTargets(heads),
+        Autolinker([], trie=TrieRoot(last["trie"])) if last["trie"] else None, trust_html=config.trust_html,
+        registry=registry, presets={p.id: p for p in presets},
+        render_calculator=lambda macro, element_id: site.calculator_html(macro, element_id, presets),
+    )
+    return LastBuild(config, fingerprint, glossary, diagnostics, renderer, site, keys, stamps={}, scanned_at=0,
+                     weights=last["weights"], links=_LinkContexts(TermHeads(heads)))
+
+
+class _Names(NameIndex):
+    """The name index without what only messages use: an edit with a problem takes the full way."""
+
+    def suggest(self, name: str) -> str:
+        return ""
+
+
+class StoredTerms(Mapping):
+    """Published terms by slug, in index order, each read from terms.bin when first asked for."""
+
+    def __init__(self, order: list[str], places: dict[str, list[int]], path: str):
+        self.order, self.places, self.path = order, places, path
+        self.loaded: dict = {}
+
+    def __getitem__(self, slug: str):
+        term = self.loaded.get(slug)
+        if term is None:
+            record = marshal.loads(StoredRecord(self.path, *self.places[slug]).read())
+            term = self.loaded[slug] = known_term(record).term
+        return term
+
+    def __iter__(self):
+        return iter(self.order)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __contains__(self, slug) -> bool:
+        return slug in self.places
+
+
+class StoredBodies(Mapping):
+    """Rendered bodies by slug: what pages are keyed by, and their HTML, read from bodies.bin if shown."""
+
+    def __init__(self, bodies: dict[str, tuple], path: str):
+        self.bodies, self.path = bodies, path
+        self.made: dict = {}
+
+    def __getitem__(self, slug: str) -> StoredRender:
+        body = self.made.get(slug)
+        if body is None:
+            widget_count, links, digest, at = self.bodies[slug]
+            where = StoredRecord(self.path, *at) if at is not None else _NOT_STORED
+            body = self.made[slug] = StoredRender(None, widget_count, links, {}, digest, where)
+        return body
+
+    def __iter__(self):
+        return iter(self.bodies)
+
+    def __len__(self) -> int:
+        return len(self.bodies)
+
+    def __contains__(self, slug) -> bool:
+        return slug in self.bodies
+
+
+class _NotStored:
+    """Where the HTML of a body that had problems would be: the cache does not keep those."""
+
+    def read(self):
+        raise CacheDamaged("a body with problems is not kept")
+
+    def where(self):
+        raise CacheDamaged("a body with problems is not kept")
+
+
+_NOT_STORED = _NotStored()
+
+
+class TermHead:
+    """What other pages show of a term (render.link_context reads these)."""
+
+    __slots__ = ("slug", "title", "summary", "aliases")
+
+    def __init__(self, slug: str, title: str, summary: str, aliases: tuple[str, ...]):
+        self.slug, self.title, self.summary, self.aliases = slug, title, summary, aliases
+
+
+class TermHeads(Mapping):
+    def __init__(self, heads: dict[str, tuple]):
+        self.heads = heads
+
+    def __getitem__(self, slug: str) -> TermHead:
+        return TermHead(slug, *self.heads[slug])
+
+    def __iter__(self):
+        return iter(self.heads)
+
+    def __len__(self) -> int:
+        return len(self.heads)
+
+
+class LinkTargets(Mapping):
+    """What a body shows of each term it may link to (markdown_ext.LinkTarget), made when asked for."""
+
+    def __init__(self, heads: dict[str, tuple]):
+        self.heads = heads
+
+    def __getitem__(self, slug: str) -> LinkTarget:
+        title, summary, _ = self.heads[slug]
+        return LinkTarget(slug, title, summary, f"../../{term_url(slug)}")
+
+    def __iter__(self):
+        return iter(self.heads)
+
+    def __len__(self) -> int:
+        return len(self.heads)
+
+    def __contains__(self, slug) -> bool:
+        return slug in self.heads
+
+
+class TrieRoot(dict):
+    """The automatic-link trie's first level, each word's branch decoded the first time a text has that word."""
+
+    def __init__(self, branches: dict[str, bytes]):
+        super().__init__()
+        self.branches = branches
+
+    def get(self, word, default=None):
+        node = dict.get(self, word)
+        if node is None:
+            branch = self.branches.get(word)
+            if branch is None:
+                return default
+            node = self[word] = marshal.loads(branch)
+        return node
