@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 from .config import Config
 from .diagnostics import WARNING, BuildFailed, Diagnostic, display_path, errors_in
 from .formulakit import Registry, load_formulas
-from .incremental import (CLOCK_SLACK_NS, BuildCache, CacheDamaged, StoredRender, fingerprint, input_files,
-                          load_cache, read_state, reusable_pages, save_cache, stored_form, unchanged_build)
+from .incremental import (CLOCK_SLACK_NS, BuildCache, CacheDamaged, StoredRender, compiled_templates, fingerprint,
+                          input_files, load_cache, read_state, reusable_pages, save_cache, stored_form,
+                          unchanged_build)
 from .model import Term
 from .source import load_terms, term_file_names
 
@@ -265,7 +266,7 @@ def _render_and_publish(config: Config, strict: bool, config_problems: list[Diag
     from .output import SiteWriter
     from .render import SiteRenderer
 
-    site = SiteRenderer()
+    site = SiteRenderer(compiled=compiled_templates(config))
     with no_collections():
         cache = load_cache(config) if incremental else BuildCache()
         result = check(config, strict, config_problems, site, cache, progress, workers)

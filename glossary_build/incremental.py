@@ -16,9 +16,10 @@ clean build would produce:
 Anything global (package version, theme files, glossary.yaml, formulas, presets)
 is folded into one fingerprint; when it changes, only parsed files are reused.
 The cache lives in .glossary-cache/ beside glossary.yaml and is safe to delete:
-state.json (small, JSON) is all a rebuild with nothing to do reads; build.bin
-(marshal, the fastest format Python loads) holds the names, what each body links
-to, and where the rest is. terms.bin (parsed terms) and bodies.bin (the bodies'
+state.bin (small) is all a rebuild with nothing to do reads; build.bin holds the
+names, what each body links to, and where the rest is; last.bin what an edit of
+prose needs (resume.py). All are in marshal's format, the fastest Python loads
+(so one Python version writes and reads them). terms.bin (parsed terms) and bodies.bin (the bodies'
 HTML) are appended to, so that an edit writes only what it changed; bodies.bin is
 read only for the pages a build renders again (most of a cache is HTML, and an
 edit renders few).
@@ -29,7 +30,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import inspect
-import json
 import marshal
 import os
 import secrets
@@ -52,11 +52,11 @@ if TYPE_CHECKING:  # the fast path for an unchanged project must not import the 
 
 CACHE_DIR = ".glossary-cache"
 CACHE_FILE = "build.bin"  # parsed terms and what rendered bodies link to, in marshal's format: fast to load
-STATE_FILE = "state.json"  # small: enough to tell that nothing changed, without the rendered bodies
+STATE_FILE = "state.bin"  # small: enough to tell that nothing changed, without the rendered bodies
 BODIES_FILE = "bodies.bin"  # the bodies' HTML, one after another, behind a token build.bin names
 TERMS_FILE = "terms.bin"  # the parsed terms, the same way
 LAST_FILE = "last.bin"  # what an edit of prose needs of the last build (resume.py)
-FORMAT = 11
+FORMAT = 12
 TOKEN_BYTES = 16
 APPENDED_SLACK = 1 << 20  # bytes no entry needs that an appended file may carry beyond as many as it needs
 CLOCK_SLACK_NS = 2_000_000_000  # file times are coarse on some file systems (FAT: 2 s)
@@ -285,6 +285,11 @@ def cache_path(config: Config) -> Path:
     return config.root / CACHE_DIR / CACHE_FILE
 
 
+def compiled_templates(config: Config) -> Path:
+    """Where Jinja keeps the compiled templates (render.SiteRenderer)."""
+    return config.root / CACHE_DIR / "templates"
+
+
 SMALL_FIELDS = ("fingerprint", "pages", "out", "inputs", "diagnostics", "terms")
 TERM_FIELDS = [f.name for f in dataclasses.fields(Term) if f.name not in ("path", "lines", "digest")]
 PARTS = {"faqs": Faq, "misconceptions": Misconception, "examples": Example, "sources": Source}
@@ -316,10 +321,11 @@ def _frozen(cls, values: tuple | dict):
 
 def _read(path: Path) -> dict | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
         return None
-    return data if isinstance(data, dict) and data.get("format") == FORMAT else None
+    return data if isinstance(data, dict) and data.get("format") == FORMAT and data.get("python") == sys.version \
+        else None
 
 
 def _read_bulk(path: Path) -> BuildCache | None:
@@ -394,7 +400,7 @@ def save_cache(config: Config, cache: BuildCache) -> None:
     """Write the cache atomically; a cache that cannot be written only costs speed next time."""
     path = cache_path(config)
     try:
-        path.parent.mkdir(exist_ok=True)
+        compiled_templates(config).mkdir(parents=True, exist_ok=True)
         (path.parent / ".gitignore").write_text("*\n", encoding="utf-8")
         bodies_size = cache.bodies_file.save(path.with_name(BODIES_FILE), cache.bodies)
         placed_terms = {  # a term parsed again is appended; the others stay where they are
@@ -418,13 +424,11 @@ def save_cache(config: Config, cache: BuildCache) -> None:
                 _dump_record((name, entry["at"]), file)
         os.replace(temporary, path)
         last_token = ""
-        if cache.last_build is not None:
+        terms_at = {known.term.slug: placed_terms[name]["at"] for name, known in cache.known_terms.items()
+                    if name in placed_terms}
+        if cache.last_build is not None and _placed(cache.last_build, terms_at,
+                                                    {slug: entry["at"] for slug, entry in cache.bodies.items()}):
             last = cache.last_build
-            last["terms_at"] = {known.term.slug: placed_terms[name]["at"] for name, known in cache.known_terms.items()
-                                if name in placed_terms and known.term.slug in last["heads"]}
-            for slug, entry in cache.bodies.items():
-                if slug in last["bodies"]:
-                    last["bodies"][slug] = (*last["bodies"][slug][:3], entry["at"])
             last["appended"] = {
                 "terms": [cache.terms_file.token, terms_size, sum(entry["at"][1] for entry in placed_terms.values())],
                 "bodies": [cache.bodies_file.token, bodies_size, sum(entry["at"][1] for entry in cache.bodies.values())],
@@ -436,20 +440,30 @@ def save_cache(config: Config, cache: BuildCache) -> None:
 
 
 def read_state(config: Config) -> dict | None:
-    """state.json: all that a build which finds nothing changed reads."""
+    """state.bin: all that a build which finds nothing changed reads."""
     return _read(cache_path(config).with_name(STATE_FILE))
 
 
 def write_state(config: Config, state: dict) -> None:
     path = cache_path(config).with_name(STATE_FILE)
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps({**state, "format": FORMAT}), encoding="utf-8")
+    temporary.write_bytes(marshal.dumps({**state, "format": FORMAT, "python": sys.version}))
     os.replace(temporary, path)
+
+
+def _placed(last: dict, terms_at: dict[str, list[int]], bodies_at: dict[str, list[int]]) -> bool:
+    """Add to a snapshot (resume.snapshot_of) where each of its terms and bodies is stored,
+    one record per term in the index's order; False if a term is not stored."""
+    if not terms_at.keys() >= last["heads"].keys():
+        return False
+    last["terms_at"] = {slug: marshal.dumps(terms_at[slug]) for slug in last["heads"]}
+    last["bodies"] = {slug: marshal.dumps((*body, bodies_at.get(slug))) for slug, body in last["bodies"].items()}
+    return True
 
 
 def save_last(config: Config, last: dict) -> str:
     """Write what an edit of prose needs of this build (resume.py), under a new token that
-    state.json names: the two are of the same build only when the tokens agree."""
+    state.bin names: the two are of the same build only when the tokens agree."""
     path = cache_path(config).with_name(LAST_FILE)
     last["token"] = secrets.token_hex(TOKEN_BYTES // 2)
     data = marshal.dumps({"format": FORMAT, "python": sys.version, "version": __version__, **last})
@@ -460,7 +474,7 @@ def save_last(config: Config, last: dict) -> str:
 
 
 def load_last(config: Config, state: dict) -> dict | None:
-    """The record save_last wrote for the build state.json describes, or None."""
+    """The record save_last wrote for the build state.bin describes, or None."""
     try:
         last = marshal.loads(cache_path(config).with_name(LAST_FILE).read_bytes())
     except (OSError, ValueError, EOFError, TypeError):

@@ -18,6 +18,12 @@ from dataclasses import dataclass, field
 import markdown
 import nh3
 from markdown.extensions import Extension
+from markdown.extensions.def_list import DefListExtension
+from markdown.extensions.fenced_code import FencedCodeExtension
+from markdown.extensions.footnotes import FootnoteExtension
+from markdown.extensions.sane_lists import SaneListExtension
+from markdown.extensions.tables import TableExtension
+from markdown.extensions.toc import TocExtension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import InlineProcessor as InlineTreeprocessor
 from markdown.treeprocessors import Treeprocessor
@@ -31,11 +37,16 @@ from .model import Term
 WIKILINK_RE = r"\[\[([^\[\]|\n]+?)(?:\|([^\[\]\n]+?))?\]\]"
 SKIP_TAGS = {"a", "code", "pre", "kbd", "samp", "script", "style", "img",
              "h1", "h2", "h3", "h4", "h5", "h6"}
-MARKDOWN_EXTENSIONS = ["tables", "fenced_code", "footnotes", "def_list", "toc", "sane_lists"]
-MARKDOWN_CONFIG = {
-    "tables": {"use_align_attribute": True},  # no style attributes: they would need a looser CSP
-    "toc": {"permalink": "#", "permalink_title": "Link to this section"},
-    "footnotes": {"BACKLINK_TITLE": "Back to the text"},
+# Python-Markdown's own extensions and their settings, in order. By class, not by name:
+# a name makes Markdown look through every installed package's entry points first
+# (25 ms, in each process that renders).
+MARKDOWN_EXTENSIONS = {
+    TableExtension: {"use_align_attribute": True},  # no style attributes: they would need a looser CSP
+    FencedCodeExtension: {},
+    FootnoteExtension: {"BACKLINK_TITLE": "Back to the text"},
+    DefListExtension: {},
+    TocExtension: {"permalink": "#", "permalink_title": "Link to this section"},
+    SaneListExtension: {},
 }
 
 SAFE_TAGS = {
@@ -325,8 +336,7 @@ class BodyRenderer:
                                        render_calculator or _no_widgets, presets or {})
         self.trust_html = trust_html
         self.md = markdown.Markdown(
-            extensions=[*MARKDOWN_EXTENSIONS, self.links],
-            extension_configs=MARKDOWN_CONFIG,
+            extensions=[*(extension(**settings) for extension, settings in MARKDOWN_EXTENSIONS.items()), self.links],
             output_format="html",
         )
         self.toc = self.md.treeprocessors["toc"]

@@ -102,7 +102,7 @@ class SiteWriter:
         current site exactly as they should be (the caller checked).
         """
         check_output_dir(out_dir, project_root, content_dir)
-        for path in sorted(paths):
+        for path in sorted(paths - set(keep)):  # those kept were checked when they were written
             safe_relative(path)
         out = Path(os.path.abspath(out_dir))
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -133,8 +133,9 @@ class SiteWriter:
         manifest = sorted(self.paths)
         marker = (json.dumps({"generator": "glossary", "files": manifest}, indent=1) + "\n").encode()
         if self.in_place:
-            self._remove_stale(set(manifest))
-            _replace_file(self.out, self.out / MARKER, marker)
+            if self.previous != self.paths:  # the same files as before (most edits): nothing to remove or list again
+                self._remove_stale(self.paths)
+                _replace_file(self.out, self.out / MARKER, marker)
         else:
             for path in sorted(self.keep):
                 target = self.root / path

@@ -152,29 +152,27 @@ class Overlay(Mapping):
         return key in self.base
 
 
-def _relink(before: Glossary, rendered: dict, edited: list[str]) -> tuple[dict[str, list[str]], set[str], list]:
+def _relink(before: Glossary, rendered: Mapping, edited: list[str]) -> tuple[Overlay, set[str], list]:
     """Backlinks after the edited terms' new links, the terms whose backlinks changed,
     and each link that came or went: (source, target, +1 or -1).
 
     As in links.backlinks: each list holds the linking terms in slug order.
     """
-    referenced_by = dict(before.referenced_by)
-    relinked: set[str] = set()
+    changed: dict[str, list[str]] = {}
     pairs = []
     for source in edited:
         was, now = set(before.rendered[source].links), set(rendered[source].links)
         for target in sorted((was ^ now) - {source}):
-            if target not in referenced_by:
+            if target not in before.referenced_by:
                 continue  # not a published term: no page, no backlinks
-            if target not in relinked:
-                referenced_by[target] = list(referenced_by[target])
-                relinked.add(target)
+            if target not in changed:
+                changed[target] = list(before.referenced_by[target])
             if target in now:
-                bisect.insort(referenced_by[target], source)
+                bisect.insort(changed[target], source)
             else:
-                referenced_by[target].remove(source)
+                changed[target].remove(source)
             pairs.append((source, target, 1 if target in now else -1))
-    return referenced_by, relinked, pairs
+    return Overlay(before.referenced_by, changed), set(changed), pairs
 
 
 def _crossing(glossary: Glossary, source: str, target: str) -> tuple[str, str] | None:

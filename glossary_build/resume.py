@@ -9,7 +9,7 @@ published site is as that build left it, the next build loads that instead of th
 whole cache; quick.py renders the edited pages and those that gained or lost a
 backlink, reading from the cache only the terms and bodies those pages show. The
 pages are written in place (output.SiteWriter), the edited terms and bodies are
-appended to the cache and last.bin and state.json are written again.
+appended to the cache and last.bin and state.bin are written again.
 
 Whatever quick.py cannot prove (a changed title, an error, a new file), and any
 record of the cache that is not what was written, takes the full way, which gives
@@ -27,8 +27,8 @@ from .build import BuildResult, load_calculators
 from .config import Config
 from .diagnostics import Diagnostic, errors_in
 from .incremental import (BODIES_FILE, TERMS_FILE, AppendedFile, BuildCache, CacheDamaged, StoredRecord,
-                          StoredRender, cache_path, changed_inputs, known_term, load_last, reusable_pages,
-                          save_last, stored_form, term_record, write_state)
+                          StoredRender, cache_path, changed_inputs, compiled_templates, known_term, load_last,
+                          reusable_pages, save_last, stored_form, term_record, write_state)
 from .links import Autolinker, NameIndex
 from .markdown_ext import BodyRenderer, LinkTarget
 from .output import SiteWriter
@@ -41,19 +41,23 @@ TERMS_FOLDER = "content/terms/"
 
 def snapshot_of(glossary: Glossary, renderer: BodyRenderer) -> dict:
     """What an edit of prose needs of a build, as plain data for last.bin; save_cache adds
-    where terms.bin and bodies.bin hold each term and body."""
+    where terms.bin and bodies.bin hold each term and body.
+
+    What there is one of per term is kept as one encoded record per term, decoded only
+    for the terms a page shows: loading makes 10,000 bytes objects, not their lists.
+    """
     autolinker = renderer.links.autolinker
     trie = autolinker.root if autolinker is not None else {}
+    dumps = marshal.dumps
     return {
-        "order": list(glossary.terms),
-        "heads": {slug: (t.title, t.summary, t.aliases) for slug, t in glossary.terms.items()},
-        "related": glossary.related,
-        "referenced_by": glossary.referenced_by,
-        "bodies": {slug: (r.widget_count, r.links, r.digest, None) for slug, r in glossary.rendered.items()},
+        "heads": {slug: dumps((t.title, t.summary, t.aliases)) for slug, t in glossary.terms.items()},
+        "related": {slug: dumps(slugs) for slug, slugs in glossary.related.items()},
+        "referenced_by": {slug: dumps(slugs) for slug, slugs in glossary.referenced_by.items()},
+        "bodies": {slug: (r.widget_count, r.links, r.digest) for slug, r in glossary.rendered.items()},
         "categories": [(c.name, c.slug, c.slugs) for c in glossary.categories],
         "weights": glossary.category_weights,
         "names": renderer.links.index.by_name,
-        "trie": {word: marshal.dumps(node) for word, node in trie.items()},
+        "trie": {word: dumps(node) for word, node in trie.items()},
     }
 
 
@@ -61,7 +65,7 @@ def quick_build(config: Config, state: dict | None, inputs: dict[str, list], str
                 started: float) -> BuildResult | None:
     """The build after an edit of prose only, or None when the full way must decide.
 
-    state: state.json of the last build (its fingerprint was checked); inputs: as
+    state: state.bin of the last build (its fingerprint was checked); inputs: as
     input_files found them before anything was read.
     """
     if not state:
@@ -84,8 +88,8 @@ def quick_build(config: Config, state: dict | None, inputs: dict[str, list], str
     try:
         restored = restore(config, last, state["fingerprint"], diagnostics, keys)
         result = apply_edits(restored, config, found, 0)
-    except CacheDamaged:
-        return None
+    except (CacheDamaged, ValueError, TypeError, EOFError, KeyError, IndexError):
+        return None  # a record is not what was written, or not of this version
     if result is None or result.last is None or errors_in(result.diagnostics, strict):
         return None  # the full way reports errors, with all it knows
     after = result.last.glossary
@@ -136,9 +140,11 @@ def _keep(config: Config, last: dict, after: Glossary, weights: dict, edited: li
             last["appended"][kind] = [token, size, live]
         for term, term_at, body_at in zip(edited, placed["terms"], placed["bodies"]):
             rendered = after.rendered[term.slug]
-            last["terms_at"][term.slug] = term_at
-            last["bodies"][term.slug] = (rendered.widget_count, rendered.links, rendered.digest, body_at)
-        last["referenced_by"], last["weights"] = dict(after.referenced_by), weights
+            last["terms_at"][term.slug] = marshal.dumps(term_at)
+            last["bodies"][term.slug] = marshal.dumps((rendered.widget_count, rendered.links, rendered.digest, body_at))
+        for slug, slugs in after.referenced_by.changes.items():
+            last["referenced_by"][slug] = marshal.dumps(slugs)
+        last["weights"] = weights
         return save_last(config, last)
     except OSError:
         return ""
@@ -147,17 +153,17 @@ def _keep(config: Config, last: dict, after: Glossary, weights: dict, edited: li
 def restore(config: Config, last: dict, fingerprint: str, diagnostics: list[Diagnostic],
             keys: dict[str, str]) -> LastBuild:
     """The last build as quick.py knows it, its terms and bodies read from the cache when asked for."""
-    site = SiteRenderer()
+    site = SiteRenderer(compiled=compiled_templates(config))
     folder = cache_path(config).parent
     registry, presets, _, _ = load_calculators(config)
-    heads = last["heads"]
+    heads = Records(last["heads"])
     categories = tuple(Category(name, slug, tuple(slugs)) for name, slug, slugs in last["categories"])
     glossary = Glossary(
         config=config,
-        terms=StoredTerms(last["order"], last["terms_at"], str(folder / TERMS_FILE)),
+        terms=StoredTerms(last["terms_at"], str(folder / TERMS_FILE)),
         rendered=StoredBodies(last["bodies"], str(folder / BODIES_FILE)),
-        related=last["related"],
-        referenced_by=last["referenced_by"],
+        related=Records(last["related"]),
+        referenced_by=Records(last["referenced_by"]),
         categories=categories,
     )
     renderer = BodyRenderer(
@@ -177,53 +183,55 @@ class _Names(NameIndex):
         return ""
 
 
-class StoredTerms(Mapping):
-    """Published terms by slug, in index order, each read from terms.bin when first asked for."""
+class Records(Mapping):
+    """slug -> a value kept in marshal's bytes (in last.bin's order), decoded when first asked for."""
 
-    def __init__(self, order: list[str], places: dict[str, list[int]], path: str):
-        self.order, self.places, self.path = order, places, path
-        self.loaded: dict = {}
+    def __init__(self, encoded: dict[str, bytes]):
+        self.encoded = encoded
+        self.decoded: dict = {}
 
     def __getitem__(self, slug: str):
-        term = self.loaded.get(slug)
-        if term is None:
-            record = marshal.loads(StoredRecord(self.path, *self.places[slug]).read())
-            term = self.loaded[slug] = known_term(record).term
-        return term
+        try:
+            return self.decoded[slug]
+        except KeyError:
+            value = self.decoded[slug] = self.decode(slug, marshal.loads(self.encoded[slug]))
+            return value
+
+    def decode(self, slug: str, value):
+        return value
 
     def __iter__(self):
-        return iter(self.order)
+        return iter(self.encoded)
 
     def __len__(self) -> int:
-        return len(self.order)
+        return len(self.encoded)
 
     def __contains__(self, slug) -> bool:
-        return slug in self.places
+        return slug in self.encoded
 
 
-class StoredBodies(Mapping):
+class StoredTerms(Records):
+    """Published terms by slug, in index order, each read from terms.bin when first asked for."""
+
+    def __init__(self, places: dict[str, bytes], path: str):
+        super().__init__(places)
+        self.path = path
+
+    def decode(self, slug: str, at: list[int]):
+        return known_term(marshal.loads(StoredRecord(self.path, *at).read())).term
+
+
+class StoredBodies(Records):
     """Rendered bodies by slug: what pages are keyed by, and their HTML, read from bodies.bin if shown."""
 
-    def __init__(self, bodies: dict[str, tuple], path: str):
-        self.bodies, self.path = bodies, path
-        self.made: dict = {}
+    def __init__(self, bodies: dict[str, bytes], path: str):
+        super().__init__(bodies)
+        self.path = path
 
-    def __getitem__(self, slug: str) -> StoredRender:
-        body = self.made.get(slug)
-        if body is None:
-            widget_count, links, digest, at = self.bodies[slug]
-            where = StoredRecord(self.path, *at) if at is not None else _NOT_STORED
-            body = self.made[slug] = StoredRender(None, widget_count, links, {}, digest, where)
-        return body
-
-    def __iter__(self):
-        return iter(self.bodies)
-
-    def __len__(self) -> int:
-        return len(self.bodies)
-
-    def __contains__(self, slug) -> bool:
-        return slug in self.bodies
+    def decode(self, slug: str, body: tuple) -> StoredRender:
+        widget_count, links, digest, at = body
+        where = StoredRecord(self.path, *at) if at is not None else _NOT_STORED
+        return StoredRender(None, widget_count, links, {}, digest, where)
 
 
 class _NotStored:
@@ -249,7 +257,7 @@ class TermHead:
 
 
 class TermHeads(Mapping):
-    def __init__(self, heads: dict[str, tuple]):
+    def __init__(self, heads: Records):
         self.heads = heads
 
     def __getitem__(self, slug: str) -> TermHead:
@@ -265,7 +273,7 @@ class TermHeads(Mapping):
 class LinkTargets(Mapping):
     """What a body shows of each term it may link to (markdown_ext.LinkTarget), made when asked for."""
 
-    def __init__(self, heads: dict[str, tuple]):
+    def __init__(self, heads: Records):
         self.heads = heads
 
     def __getitem__(self, slug: str) -> LinkTarget:

@@ -111,9 +111,9 @@ def test_cache_is_safe_to_delete_or_corrupt(tmp_path):
     before = tree_bytes(root / "site")
     for name in ("build.bin", "last.bin"):
         (root / ".glossary-cache" / name).write_bytes(b"\x00not marshal")
-    (root / "content/terms/weight.md").touch()  # past the no-op check, which reads only state.json
+    (root / "content/terms/weight.md").touch()  # past the no-op check, which reads only state.bin
     assert run_build(root).reused == 0
-    (root / ".glossary-cache/state.json").write_text("[]")
+    (root / ".glossary-cache/state.bin").write_bytes(b"[]")
     assert run_build(root).reused == 0
     shutil.rmtree(root / ".glossary-cache")
     run_build(root)

@@ -145,19 +145,19 @@ def test_strict_with_warnings_takes_the_full_way(tmp_path):
         run_build(root, strict=True)
 
 
-@pytest.mark.parametrize("damage", ["last.bin", "bodies.bin", "terms.bin", "a published page", "state.json is older"])
+@pytest.mark.parametrize("damage", ["last.bin", "bodies.bin", "terms.bin", "a published page", "state.bin is older"])
 def test_anything_unexpected_takes_the_full_way(tmp_path, damage):
     root = write_project(tmp_path / "project", START)
     run_build(root)
     cache = root / ".glossary-cache"
-    older_state = (cache / "state.json").read_bytes()
+    older_state = (cache / "state.bin").read_bytes()
     edit(root, "parameter", title="Parameter", summary="A learned number.", related=["weight"],
          body="Weights and biases are parameters; [[lora]] adds few.")
     run_build(root)  # a quick build: lora's page is now read from what it appended
     if damage == "a published page":
         (root / "site/terms/lora/index.html").write_text("changed by hand")
-    elif damage == "state.json is older":  # as if a build stopped between last.bin and state.json
-        (cache / "state.json").write_bytes(older_state)
+    elif damage == "state.bin is older":  # as if a build stopped between last.bin and state.bin
+        (cache / "state.bin").write_bytes(older_state)
     else:
         data = (cache / damage).read_bytes()
         (cache / damage).write_bytes(data[:16] + bytes(b ^ 0x55 for b in data[16:]))
