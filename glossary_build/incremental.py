@@ -107,11 +107,17 @@ class BuildCache:
 
     def autolinker(self, names: list[tuple[str, str]]) -> Autolinker:
         """The automatic-link matcher for names, made again only when they changed."""
-        from .links import Autolinker
+        from .links import Autolinker, updated_trie
 
         key = hashlib.sha256(repr(names).encode()).hexdigest()
         if key == self.trie_key:
             return Autolinker(names, trie=self.trie)
+        before = list(self.names.items())  # the trie's names, if its key says so
+        if self.trie and hashlib.sha256(repr(before).encode()).hexdigest() == self.trie_key:
+            trie = updated_trie(self.trie, before, names, self.spelled)
+            if trie is not None:  # a few names came, went or moved: only their paths change
+                self.trie_key, self.trie = key, trie
+                return Autolinker(names, trie=trie)
         spelled = {name: self.spelled[name] for name, _ in names if name in self.spelled}
         autolinker = Autolinker(names, spelled=spelled)
         self.trie_key, self.trie, self.spelled = key, autolinker.root, spelled

@@ -10,6 +10,7 @@ Three pieces, all pure:
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -216,6 +217,98 @@ class Autolinker:
         if len(tokens) != len(exact) or tokens[0] != exact[0].lstrip(SPACE):
             return False
         return all(tokens[k] == exact[k] for k in range(1, len(exact)))
+
+
+TRIE_EDITS = 2000  # names that came, went or moved beyond which a new trie is as quick
+
+
+def updated_trie(root: dict, before: list[tuple[str, str]], after: list[tuple[str, str]],
+                 spelled: dict) -> dict | None:
+    """The trie Autolinker(after) would make, made from root (the trie of ``before``) by
+    changing only the paths of the names that came, went or moved in the order (a title
+    edit moves its term in the index, and the order of names decides between names that
+    end at one node). None when that is not quicker, or a list holds a pair twice.
+
+    root is left as it was: a node on a changed path is copied first. spelled: as for
+    Autolinker; the names that came are added to it.
+    """
+    position = {pair: i for i, pair in enumerate(after)}
+    earlier = set(before)
+    if len(position) != len(after) or len(earlier) != len(before):
+        return None
+    kept = [position[pair] for pair in before if pair in position]
+    in_order = set(longest_increasing(kept))
+    went = [pair for pair in before if pair not in position]
+    moved = [after[i] for i in kept if i not in in_order]
+    came = [pair for pair in after if pair not in earlier]
+    if len(went) + len(moved) + len(came) > TRIE_EDITS:
+        return None
+    trie = dict(root)
+    owned = {id(trie)}
+    touched: dict[int, dict] = {}  # nodes whose names are put back in the order of after
+    emptied: list[tuple[list[dict], tuple[str, ...]]] = []  # paths that may now lead to no name
+
+    def path_to(keys: tuple[str, ...]) -> list[dict]:
+        nodes = [trie]
+        for key in keys:
+            child = nodes[-1].get(key)
+            if child is None or id(child) not in owned:
+                child = {} if child is None else dict(child)
+                nodes[-1][key] = child
+                owned.add(id(child))
+            nodes.append(child)
+        return nodes
+
+    for pairs, adding in ((went + moved, False), (moved + came, True)):
+        for name, slug in pairs:
+            paths = spelled.get(name)
+            if paths is None:
+                paths = spelled[name] = trie_paths(name)
+            for keys, exact in paths:
+                nodes = path_to(keys)
+                entry, names = (slug, exact, name), list(nodes[-1].get(TERMINAL, ()))
+                if adding:
+                    names.append(entry)
+                elif entry in names:
+                    names.remove(entry)
+                else:
+                    return None  # root is not the trie of before
+                nodes[-1][TERMINAL] = names
+                touched[id(nodes[-1])] = nodes[-1]
+                if not adding:
+                    emptied.append((nodes, keys))
+    for node in touched.values():
+        if node[TERMINAL]:
+            node[TERMINAL].sort(key=lambda entry: position[entry[2], entry[0]])
+        else:
+            del node[TERMINAL]
+    for nodes, keys in emptied:  # as in a new trie, no node leads to no name
+        for depth in range(len(keys), 0, -1):
+            parent, key = nodes[depth - 1], keys[depth - 1]
+            if parent.get(key) is not nodes[depth] or nodes[depth]:
+                break
+            del parent[key]
+    return trie
+
+
+def longest_increasing(values: list[int]) -> list[int]:
+    """A longest strictly increasing subsequence of values (patience sorting, n log n)."""
+    tails: list[int] = []  # tails[k]: the smallest value that ends an increasing run of length k + 1
+    ends: list[int] = []  # ... and its index in values
+    before = [-1] * len(values)  # the index of the value before each one in its run
+    for i, value in enumerate(values):
+        k = bisect.bisect_left(tails, value)
+        before[i] = ends[k - 1] if k else -1
+        if k == len(tails):
+            tails.append(value)
+            ends.append(i)
+        else:
+            tails[k], ends[k] = value, i
+    run, i = [], ends[-1] if ends else -1
+    while i >= 0:
+        run.append(values[i])
+        i = before[i]
+    return run[::-1]
 
 
 def autolink_names(terms: list[Term], enabled: bool = True) -> list[tuple[str, str]]:

@@ -87,18 +87,20 @@ def quick_rebuild(last: LastBuild, config: Config) -> QuickResult | None:
                        scanned_at)
 
 
-def apply_edits(last: LastBuild, config: Config, found: dict[str, tuple[int, int]], scanned_at: int) -> QuickResult | None:
+def apply_edits(last: LastBuild, config: Config, found: dict[str, tuple[int, int]], scanned_at: int,
+                parsed: dict[str, Term] | None = None) -> QuickResult | None:
     """The build after the term files found (name -> size, modification time) changed, or
-    None when one of them changed more than its prose."""
+    None when one of them changed more than its prose. parsed: edited_prose's, if made already."""
     before = last.glossary
+    parsed = parsed if parsed is not None else edited_prose(config, list(found), before.terms)
+    if parsed is None:
+        return None
     terms, rendered = {}, {}
     stamps = dict(last.stamps)
     edited = []
     for name, (size, mtime) in found.items():
-        term, problems = load_term(config.terms_dir / name)
-        old = before.terms.get(term.slug) if term is not None else None
-        if term is None or problems or old is None or _shared(term) != _shared(old):
-            return None  # errors in the file, a draft, or a change other pages show
+        term = parsed[name]
+        old = before.terms[term.slug]
         if {d for d in last.diagnostics if d.path == old.path} != set(_own_diagnostics(before, old.slug)):
             return None  # the file has other problems too, whose lines this edit may move
         terms[term.slug], rendered[term.slug] = term, last.renderer.render_term(term)
@@ -224,6 +226,19 @@ def changed_files(config: Config, stamps: dict[str, Stamp], recent_after: int) -
     if seen != len(stamps):
         return None  # a file went
     return dict(sorted(changed.items()))
+
+
+def edited_prose(config: Config, names: list[str], terms: Mapping) -> dict[str, Term] | None:
+    """These term files parsed again, or None unless each still parses and shows other
+    pages what it did (terms: slug -> the term as the last build had it)."""
+    parsed = {}
+    for name in names:
+        term, problems = load_term(config.terms_dir / name)
+        old = terms.get(term.slug) if term is not None else None
+        if term is None or problems or old is None or _shared(term) != _shared(old):
+            return None  # errors in the file, a draft, or a change other pages show
+        parsed[name] = term
+    return parsed
 
 
 def _shared(term: Term) -> tuple:

@@ -32,7 +32,7 @@ from .incremental import (BODIES_FILE, TERMS_FILE, AppendedFile, BuildCache, Cac
 from .links import Autolinker, NameIndex
 from .markdown_ext import BodyRenderer, LinkTarget
 from .output import SiteWriter
-from .quick import MAX_FILES, LastBuild, apply_edits
+from .quick import MAX_FILES, LastBuild, apply_edits, edited_prose
 from .render import Category, Glossary, SiteRenderer, _LinkContexts, term_url
 from .source import KnownTerm
 
@@ -45,14 +45,16 @@ def snapshot_of(glossary: Glossary, renderer: BodyRenderer) -> dict:
 
     What there is one of per term is kept as one encoded record per term, decoded only
     for the terms a page shows: loading makes 10,000 bytes objects, not their lists.
+    Lists of published terms hold their places in the index (a third of the bytes).
     """
     autolinker = renderer.links.autolinker
     trie = autolinker.root if autolinker is not None else {}
     dumps = marshal.dumps
+    position = {slug: i for i, slug in enumerate(glossary.terms)}
     return {
         "heads": {slug: dumps((t.title, t.summary, t.aliases)) for slug, t in glossary.terms.items()},
-        "related": {slug: dumps(slugs) for slug, slugs in glossary.related.items()},
-        "referenced_by": {slug: dumps(slugs) for slug, slugs in glossary.referenced_by.items()},
+        "related": {slug: dumps([position[s] for s in slugs]) for slug, slugs in glossary.related.items()},
+        "referenced_by": {slug: dumps([position[s] for s in slugs]) for slug, slugs in glossary.referenced_by.items()},
         "bodies": {slug: (r.widget_count, r.links, r.digest) for slug, r in glossary.rendered.items()},
         "categories": [(c.name, c.slug, c.slugs) for c in glossary.categories],
         "weights": glossary.category_weights,
@@ -86,8 +88,12 @@ def quick_build(config: Config, state: dict | None, inputs: dict[str, list], str
     diagnostics = [Diagnostic(*entry) for entry in state["diagnostics"]]
     found = {path[len(TERMS_FOLDER):]: tuple(inputs[path][:2]) for path in sorted(changed)}
     try:
-        restored = restore(config, last, state["fingerprint"], diagnostics, keys)
-        result = apply_edits(restored, config, found, 0)
+        terms = StoredTerms(last["terms_at"], str(cache_path(config).with_name(TERMS_FILE)))
+        parsed = edited_prose(config, list(found), terms)
+        if parsed is None:
+            return None  # found before making a renderer: most other edits end here
+        restored = restore(config, last, terms, state["fingerprint"], diagnostics, keys)
+        result = apply_edits(restored, config, found, 0, parsed)
     except (CacheDamaged, ValueError, TypeError, EOFError, KeyError, IndexError):
         return None  # a record is not what was written, or not of this version
     if result is None or result.last is None or errors_in(result.diagnostics, strict):
@@ -142,28 +148,29 @@ def _keep(config: Config, last: dict, after: Glossary, weights: dict, edited: li
             rendered = after.rendered[term.slug]
             last["terms_at"][term.slug] = marshal.dumps(term_at)
             last["bodies"][term.slug] = marshal.dumps((rendered.widget_count, rendered.links, rendered.digest, body_at))
+        position = {slug: i for i, slug in enumerate(last["heads"])}
         for slug, slugs in after.referenced_by.changes.items():
-            last["referenced_by"][slug] = marshal.dumps(slugs)
+            last["referenced_by"][slug] = marshal.dumps([position[s] for s in slugs])
         last["weights"] = weights
         return save_last(config, last)
     except OSError:
         return ""
 
 
-def restore(config: Config, last: dict, fingerprint: str, diagnostics: list[Diagnostic],
+def restore(config: Config, last: dict, terms: StoredTerms, fingerprint: str, diagnostics: list[Diagnostic],
             keys: dict[str, str]) -> LastBuild:
     """The last build as quick.py knows it, its terms and bodies read from the cache when asked for."""
     site = SiteRenderer(compiled=compiled_templates(config))
-    folder = cache_path(config).parent
     registry, presets, _, _ = load_calculators(config)
     heads = Records(last["heads"])
+    order = list(heads)
     categories = tuple(Category(name, slug, tuple(slugs)) for name, slug, slugs in last["categories"])
     glossary = Glossary(
         config=config,
-        terms=StoredTerms(last["terms_at"], str(folder / TERMS_FILE)),
-        rendered=StoredBodies(last["bodies"], str(folder / BODIES_FILE)),
-        related=Records(last["related"]),
-        referenced_by=Records(last["referenced_by"]),
+        terms=terms,
+        rendered=StoredBodies(last["bodies"], str(cache_path(config).with_name(BODIES_FILE))),
+        related=TermLists(last["related"], order),
+        referenced_by=TermLists(last["referenced_by"], order),
         categories=categories,
     )
     renderer = BodyRenderer(
@@ -208,6 +215,17 @@ class Records(Mapping):
 
     def __contains__(self, slug) -> bool:
         return slug in self.encoded
+
+
+class TermLists(Records):
+    """slug -> a list of published terms, kept as their places in the index."""
+
+    def __init__(self, encoded: dict[str, bytes], order: list[str]):
+        super().__init__(encoded)
+        self.order = order
+
+    def decode(self, slug: str, places: list[int]) -> list[str]:
+        return [self.order[i] for i in places]
 
 
 class StoredTerms(Records):

@@ -263,3 +263,60 @@ def test_related_to_itself_or_twice_is_a_warning(make_site):
         "content/terms/alpha.md:4: warning: a term cannot be related to itself ('alpha')",
     ]
     assert run_check(root, strict=True).glossary is None
+
+
+# -- the trie after an edit --------------------------------------------------
+
+WORDS = ["token", "query", "LoRA", "mixture", "of", "experts", "attention", "head", "MoE", "key", "value", "class"]
+
+
+def _names(rng) -> list[tuple[str, str]]:
+    """Titles and aliases of a few terms, in index order; names often share first words and plurals."""
+    pairs = []
+    for i in range(rng.randint(1, 12)):
+        slug = f"t{i}"
+        spellings = {" ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 3))) for _ in range(rng.randint(1, 3))}
+        pairs += [(name, slug) for name in sorted(spellings)]
+    rng.shuffle(pairs)  # the order of terms in the index is any order
+    return list(dict.fromkeys(pairs))
+
+
+def _edited(rng, pairs):
+    pairs = list(pairs)
+    for _ in range(rng.randint(1, 4)):
+        kind = rng.choice(["went", "came", "moved", "renamed"])
+        if kind == "went" and pairs:
+            pairs.pop(rng.randrange(len(pairs)))
+        elif kind == "came":
+            pairs.insert(rng.randint(0, len(pairs)), (f"{rng.choice(WORDS)} {rng.choice(WORDS)}s", f"t{rng.randint(0, 14)}"))
+        elif kind == "moved" and pairs:
+            pairs.insert(rng.randint(0, len(pairs)), pairs.pop(rng.randrange(len(pairs))))
+        elif pairs:
+            i = rng.randrange(len(pairs))
+            pairs[i] = (rng.choice(WORDS) + " " + pairs[i][0], pairs[i][1])
+    return list(dict.fromkeys(pairs))
+
+
+def test_a_trie_updated_for_an_edit_is_the_trie_made_afresh():
+    """Names that came, went, or moved in the order (which decides between names ending at one node)."""
+    import copy
+    import random
+
+    from glossary_build.links import updated_trie
+
+    rng = random.Random(7)
+    for _ in range(400):
+        before = _names(rng)
+        after = _edited(rng, before)
+        root = Autolinker(before).root
+        untouched = copy.deepcopy(root)
+        trie = updated_trie(root, before, after, {})
+        assert trie == Autolinker(after).root, (before, after)
+        assert root == untouched  # the last build's matcher still works as it did
+
+
+def test_a_trie_updated_from_another_names_trie_is_refused():
+    from glossary_build.links import updated_trie
+
+    root = Autolinker([("token", "token")]).root
+    assert updated_trie(root, [("query", "query")], [], {}) is None
