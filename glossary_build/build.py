@@ -52,9 +52,8 @@ class BuildResult:
     paths: list[str] = field(default_factory=list)  # the files written
 
 
-def load_calculators(config: Config) -> tuple[Registry, list[Preset], str, list[Diagnostic]]:
-    """The formulas (built-in and the project's own), the presets, and their browser code."""
-    from .jsgen import CompileError, compile_formulas
+def load_calculators(config: Config, script: bool = True) -> tuple[Registry, list[Preset], str, list[Diagnostic]]:
+    """The formulas (built-in and the project's own), the presets, and (with script) their browser code."""
     from .presets import load_presets
 
     project_file = config.root / "formulas.py"
@@ -67,6 +66,10 @@ def load_calculators(config: Config) -> tuple[Registry, list[Preset], str, list[
         return registry, [], "", [Diagnostic(display_path(project_file), line,
                                              f"formulas.py failed to load: {type(error).__name__}: {error}")]
     presets, problems = load_presets(config.content_dir, registry)
+    if not script:
+        return registry, presets, "", problems
+    from .jsgen import CompileError, compile_formulas
+
     try:
         script = compile_formulas(registry, {p.id: {"title": p.title, "values": p.values} for p in presets})
     except CompileError as error:

@@ -56,6 +56,7 @@ STATE_FILE = "state.bin"  # small: enough to tell that nothing changed, without 
 BODIES_FILE = "bodies.bin"  # the bodies' HTML, one after another, behind a token build.bin names
 TERMS_FILE = "terms.bin"  # the parsed terms, the same way
 LAST_FILE = "last.bin"  # what an edit of prose needs of the last build (resume.py)
+EDITS_FILE = "edits.bin"  # what the quick builds since changed of it
 FORMAT = 12
 TOKEN_BYTES = 16
 APPENDED_SLACK = 1 << 20  # bytes no entry needs that an appended file may carry beyond as many as it needs
@@ -440,7 +441,7 @@ def save_cache(config: Config, cache: BuildCache) -> None:
                 "bodies": [cache.bodies_file.token, bodies_size, sum(entry["at"][1] for entry in cache.bodies.values())],
             }
             last_token = save_last(config, last)
-        write_state(config, {"last": last_token, **{name: getattr(cache, name) for name in SMALL_FIELDS}})
+        write_state(config, {"last": last_token, "edits": "", **{name: getattr(cache, name) for name in SMALL_FIELDS}})
     except (OSError, ValueError):
         pass
 
@@ -467,28 +468,48 @@ def _placed(last: dict, terms_at: dict[str, list[int]], bodies_at: dict[str, lis
     return True
 
 
-def save_last(config: Config, last: dict) -> str:
+def save_last(config: Config, last: dict, name: str = LAST_FILE) -> str:
     """Write what an edit of prose needs of this build (resume.py), under a new token that
-    state.bin names: the two are of the same build only when the tokens agree."""
-    path = cache_path(config).with_name(LAST_FILE)
-    last["token"] = secrets.token_hex(TOKEN_BYTES // 2)
-    data = marshal.dumps({"format": FORMAT, "python": sys.version, "version": __version__, **last})
+    state.bin names: the two are of the same build only when the tokens agree.
+
+    name=EDITS_FILE: what builds that took the quick way changed since (they do not
+    write last.bin again), for the last.bin whose token it holds as "base".
+    """
+    path = cache_path(config).with_name(name)
+    token = secrets.token_hex(TOKEN_BYTES // 2)
+    data = marshal.dumps({"format": FORMAT, "python": sys.version, "version": __version__, **last, "token": token})
     temporary = path.with_suffix(".tmp")
     temporary.write_bytes(data)
     os.replace(temporary, path)
-    return last["token"]
+    return token
 
 
-def load_last(config: Config, state: dict) -> dict | None:
-    """The record save_last wrote for the build state.bin describes, or None."""
+def load_last(config: Config, state: dict) -> tuple[dict, dict] | None:
+    """What save_last wrote for the build state.bin describes: last.bin with edits.bin's
+    changes in it, and those changes; or None."""
+    last = _read_last(config, LAST_FILE, state.get("last"))
+    if last is None:
+        return None
+    edits = {"terms_at": {}, "bodies": {}, "referenced_by": {}}
+    if state.get("edits"):
+        edits = _read_last(config, EDITS_FILE, state["edits"])
+        if edits is None or edits.get("base") != last["token"]:
+            return None
+        last.update(weights=edits["weights"], appended=edits["appended"])
+    for field in ("terms_at", "bodies", "referenced_by"):
+        last[field].update(edits[field])
+    return last, edits
+
+
+def _read_last(config: Config, name: str, token: str | None) -> dict | None:
     try:
-        last = marshal.loads(cache_path(config).with_name(LAST_FILE).read_bytes())
+        data = marshal.loads(cache_path(config).with_name(name).read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    if not isinstance(last, dict) or last.get("format") != FORMAT or last.get("python") != sys.version \
-            or last.get("version") != __version__ or not state.get("last") or last.get("token") != state["last"]:
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("python") != sys.version \
+            or data.get("version") != __version__ or not token or data.get("token") != token:
         return None
-    return last
+    return data
 
 
 @dataclasses.dataclass

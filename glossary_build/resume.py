@@ -9,7 +9,8 @@ published site is as that build left it, the next build loads that instead of th
 whole cache; quick.py renders the edited pages and those that gained or lost a
 backlink, reading from the cache only the terms and bodies those pages show. The
 pages are written in place (output.SiteWriter), the edited terms and bodies are
-appended to the cache and last.bin and state.bin are written again.
+appended to the cache, and edits.bin (what the quick builds since the last full
+one changed of last.bin) and state.bin are written again.
 
 Whatever quick.py cannot prove (a changed title, an error, a new file), and any
 record of the cache that is not what was written, takes the full way, which gives
@@ -26,9 +27,9 @@ from collections.abc import Mapping
 from .build import BuildResult, load_calculators
 from .config import Config
 from .diagnostics import Diagnostic, errors_in
-from .incremental import (BODIES_FILE, TERMS_FILE, AppendedFile, BuildCache, CacheDamaged, StoredRecord,
-                          StoredRender, cache_path, changed_inputs, compiled_templates, known_term, load_last,
-                          reusable_pages, save_last, stored_form, term_record, write_state)
+from .incremental import (BODIES_FILE, EDITS_FILE, TERMS_FILE, AppendedFile, BuildCache, CacheDamaged,
+                          StoredRecord, StoredRender, cache_path, changed_inputs, compiled_templates, known_term,
+                          load_last, reusable_pages, save_last, stored_form, term_record, write_state)
 from .links import Autolinker, NameIndex
 from .markdown_ext import BodyRenderer, LinkTarget
 from .output import SiteWriter
@@ -80,7 +81,8 @@ def quick_build(config: Config, state: dict | None, inputs: dict[str, list], str
     keys = reusable_pages(cache, config.out_dir)
     if len(keys) != len(pages):
         return None  # a published page was changed or removed: the full way writes it again
-    last = load_last(config, state)
+    loaded = load_last(config, state)
+    last, edits = loaded if loaded is not None else (None, None)
     if last is None or not all(AppendedFile(str(cache_path(config).with_name(name)), token).holds(size)
                                for name, (token, size, _) in ((TERMS_FILE, last["appended"]["terms"]),
                                                               (BODIES_FILE, last["appended"]["bodies"]))):
@@ -120,8 +122,12 @@ def quick_build(config: Config, state: dict | None, inputs: dict[str, list], str
         entry["key"] = key
         if path in stats:
             entry["size"], entry["mtime"] = stats[path]
-    state.update(inputs=inputs, pages=pages, last=_keep(config, last, after, result.last.weights, edited, records),
-                 diagnostics=[[d.path, d.line, d.message, d.severity] for d in result.diagnostics])
+    kept = _keep(config, last, edits, after, result.last.weights, edited, records)
+    state.update(inputs=inputs, pages=pages, diagnostics=[[d.path, d.line, d.message, d.severity] for d in result.diagnostics])
+    if kept is None:
+        state["last"] = ""  # the next build takes the full way, which writes the cache anew
+    else:
+        state["edits"] = kept
     try:
         write_state(config, state)
     except OSError:  # a cache that cannot be written only costs speed next time
@@ -131,37 +137,38 @@ def quick_build(config: Config, state: dict | None, inputs: dict[str, list], str
                        diagnostics=result.diagnostics, paths=sorted(stats))
 
 
-def _keep(config: Config, last: dict, after: Glossary, weights: dict, edited: list, records: dict) -> str:
-    """Append the edited terms and bodies to the cache and write last.bin again; its token,
-    or "" (the next build takes the full way) when the cache files are not what last.bin
-    knows or hold mostly records no entry needs (the full way writes them anew)."""
+def _keep(config: Config, last: dict, edits: dict, after: Glossary, weights: dict, edited: list,
+          records: dict) -> str | None:
+    """Append the edited terms and bodies to the cache, and write edits.bin (what changed
+    since last.bin) again; its token, or None when the cache files are not what last.bin
+    knows or hold mostly records no entry needs."""
     try:
         placed = {}
         for kind, name in (("terms", TERMS_FILE), ("bodies", BODIES_FILE)):
             token, size, live = last["appended"][kind]
             appended = AppendedFile(str(cache_path(config).with_name(name)), token).append(records[kind], size, live)
             if appended is None:
-                return ""
+                return None
             placed[kind], size = appended
             last["appended"][kind] = [token, size, live]
         for term, term_at, body_at in zip(edited, placed["terms"], placed["bodies"]):
             rendered = after.rendered[term.slug]
-            last["terms_at"][term.slug] = marshal.dumps(term_at)
-            last["bodies"][term.slug] = marshal.dumps((rendered.widget_count, rendered.links, rendered.digest, body_at))
+            edits["terms_at"][term.slug] = marshal.dumps(term_at)
+            edits["bodies"][term.slug] = marshal.dumps((rendered.widget_count, rendered.links, rendered.digest, body_at))
         position = {slug: i for i, slug in enumerate(last["heads"])}
         for slug, slugs in after.referenced_by.changes.items():
-            last["referenced_by"][slug] = marshal.dumps([position[s] for s in slugs])
-        last["weights"] = weights
-        return save_last(config, last)
+            edits["referenced_by"][slug] = marshal.dumps([position[s] for s in slugs])
+        edits.update(base=last["token"], weights=weights, appended=last["appended"])
+        return save_last(config, edits, EDITS_FILE)
     except OSError:
-        return ""
+        return None
 
 
 def restore(config: Config, last: dict, terms: StoredTerms, fingerprint: str, diagnostics: list[Diagnostic],
             keys: dict[str, str]) -> LastBuild:
     """The last build as quick.py knows it, its terms and bodies read from the cache when asked for."""
     site = SiteRenderer(compiled=compiled_templates(config))
-    registry, presets, _, _ = load_calculators(config)
+    registry, presets, _, _ = load_calculators(config, script=False)  # the last build compiled it
     heads = Records(last["heads"])
     order = list(heads)
     categories = tuple(Category(name, slug, tuple(slugs)) for name, slug, slugs in last["categories"])

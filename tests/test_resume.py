@@ -145,7 +145,8 @@ def test_strict_with_warnings_takes_the_full_way(tmp_path):
         run_build(root, strict=True)
 
 
-@pytest.mark.parametrize("damage", ["last.bin", "bodies.bin", "terms.bin", "a published page", "state.bin is older"])
+@pytest.mark.parametrize("damage", ["last.bin", "edits.bin", "bodies.bin", "terms.bin", "a published page",
+                                    "state.bin is older"])
 def test_anything_unexpected_takes_the_full_way(tmp_path, damage):
     root = write_project(tmp_path / "project", START)
     run_build(root)
