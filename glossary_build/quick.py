@@ -24,10 +24,11 @@ import time
 from .build import orphan_warning, writing_warnings
 from .config import Config
 from .diagnostics import Diagnostic, errors_in
-from .incremental import CLOCK_SLACK_NS, BuildCache, fingerprint
-from .markdown_ext import BodyRenderer
+from .incremental import CLOCK_SLACK_NS, BuildCache, fingerprint, mention_probe, mentions
+from .links import Autolinker, NameIndex, autolink_names, normalize, resolve_related, updated_trie
+from .markdown_ext import BodyRenderer, LinkTarget
 from .model import Term
-from .render import Glossary, SiteRenderer, TermPages, categories_page
+from .render import Glossary, SiteRenderer, TermPages, categories_page, group_categories, sort_key, term_url
 from .source import file_digest, is_term_file, load_term
 
 # what other pages, the index, search, terms.json and the sitemap show of a term
@@ -58,13 +59,15 @@ class LastBuild:
     scanned_at: int  # wall clock (ns) when that build began reading term files
     weights: dict  # render.category_weights: what the map of categories shows
     links: Mapping | None = None  # render._LinkContexts, when the glossary's terms are read as needed
+    names: list | None = None  # the (name, slug) pairs of automatic links, when the whole glossary is held
 
     @classmethod
     def after(cls, config: Config, glossary: Glossary, diagnostics: list[Diagnostic], renderer: BodyRenderer,
               site: SiteRenderer, keys: dict[str, str], cache: BuildCache) -> "LastBuild":
         stamps = {name: Stamp(known.size, known.mtime, known.term.digest) for name, known in cache.known_terms.items()}
         return cls(config, cache.fingerprint, glossary, diagnostics, renderer, site, dict(keys), stamps,
-                   cache.scanned_at, glossary.category_weights)  # computed already, for the categories page
+                   cache.scanned_at, glossary.category_weights,  # computed already, for the categories page
+                   names=autolink_names(list(glossary.terms.values()), config.autolink))
 
 
 @dataclasses.dataclass
@@ -92,7 +95,10 @@ def apply_edits(last: LastBuild, config: Config, found: dict[str, tuple[int, int
     """The build after the term files found (name -> size, modification time) changed, or
     None when one of them changed more than its prose. parsed: edited_prose's, if made already."""
     before = last.glossary
-    parsed = parsed if parsed is not None else edited_prose(config, list(found), before.terms)
+    if parsed is None:
+        parsed = edited_prose(config, list(found), before.terms)
+        if parsed is None and last.names is not None:
+            return _apply_name_edits(last, config, found, scanned_at)
     if parsed is None:
         return None
     terms, rendered = {}, {}
@@ -130,6 +136,120 @@ def apply_edits(last: LastBuild, config: Config, found: dict[str, tuple[int, int
     new_last = dataclasses.replace(last, glossary=after, diagnostics=diagnostics, keys=keys, stamps=stamps,
                                    scanned_at=scanned_at, weights=weights)
     return QuickResult(diagnostics, new_last, files, list(found))
+
+
+# what a title, summary or alias edit may change without the full way (glossary serve)
+NAME_FIELDS = ("title", "summary", "aliases")
+MAX_BODIES = 100  # bodies such an edit renders again, beyond which the parallel full way is quicker
+
+
+def _apply_name_edits(last: LastBuild, config: Config, found: dict[str, tuple[int, int]],
+                      scanned_at: int) -> QuickResult | None:
+    """The build after edits of titles, summaries or aliases (and prose), against the whole
+    last build in memory, or None when one of them reaches further.
+
+    The stages that span the glossary are brought up to date, not done again: the name
+    index and the automatic-link trie change only the edited names; the bodies rendered
+    again are the edited ones and those that resolved a name that changed, link to a
+    summary that changed, or mention a new name (as incremental.BodyPlan decides);
+    backlinks change only for their links. Every page is then planned as in a full
+    build, so each one whose key changed is rendered, and only those.
+    """
+    before = last.glossary
+    parsed = {}
+    for name in found:
+        term, problems = load_term(config.terms_dir / name)
+        old = before.terms.get(term.slug) if term is not None else None
+        if term is None or problems or old is None or _shared(term, NAME_FIELDS) != _shared(old, NAME_FIELDS):
+            return None
+        if {d for d in last.diagnostics if d.path == old.path} != set(_own_diagnostics(before, old.slug)):
+            return None
+        parsed[term.slug] = term
+    old_index = last.renderer.links.index
+    index = _renamed(old_index, [(before.terms[slug], term) for slug, term in parsed.items()])
+    if index is None:
+        return None  # a name two terms share: the full way reports it
+    edited_keys = {normalize(name) for slug, term in parsed.items() for name in (*before.terms[slug].names, *term.names)}
+    changed_keys = {key for key in edited_keys if old_index.by_name.get(key) != index.by_name.get(key)}
+    if any(normalize(name) in changed_keys for term in before.terms.values() for name in term.related):
+        return None  # a related term named by a name that now leads elsewhere: the full way says what to fix
+    order = [slug for slug in before.terms if slug not in parsed]
+    for slug, term in parsed.items():  # index order, as load_glossary sorts it
+        order.insert(bisect.bisect_left(order, sort_key(term.title, slug),
+                                        key=lambda s: sort_key((parsed.get(s) or before.terms[s]).title, s)), slug)
+    terms = {slug: parsed[slug] if slug in parsed else before.terms[slug] for slug in order}
+    related = before.related
+    if order != list(before.terms):  # a term moved: related lists are in index order
+        related, problems = resolve_related(list(terms.values()), index, set())
+        if problems:
+            return None
+    names = autolink_names(list(terms.values()), config.autolink)
+    old_autolinker = last.renderer.links.autolinker
+    trie = updated_trie(old_autolinker.root if old_autolinker else {}, last.names, names, {})
+    autolinker = Autolinker(names, trie=trie) if trie is not None else Autolinker(names)
+    targets = {slug: LinkTarget(slug, t.title, t.summary, f"../../{term_url(slug)}") for slug, t in terms.items()}
+    links = last.renderer.links
+    renderer = BodyRenderer(index, targets, autolinker, trust_html=last.renderer.trust_html, registry=links.registry,
+                            render_calculator=links.render_calculator, presets=links.presets)
+
+    old_names, new_names = dict(last.names), dict(names)
+    changed_names = {name for slug, term in parsed.items() for name in (*before.terms[slug].names, *term.names)
+                     if old_names.get(name) != new_names.get(name)}
+    written = set().union(*(body.names for body in before.rendered.values())) if changed_keys else set()
+    touched = changed_names | {name for name in written if normalize(name) in changed_keys}
+    changed_targets = {slug for slug, term in parsed.items() if term.summary != before.terms[slug].summary}
+    appeared = [(name, slug) for name, slug in new_names.items() if name not in old_names]
+    finder = Autolinker(appeared) if appeared else None
+    probes = [mention_probe(name) for name, _ in appeared if name.split()]
+    again = []
+    for slug, body in before.rendered.items():
+        if slug in parsed or not touched.isdisjoint(body.names) \
+                or changed_targets and not (changed_targets.isdisjoint(body.names.values())
+                                            and changed_targets.isdisjoint(body.links)) \
+                or finder is not None and mentions(terms[slug], finder, probes):
+            again.append(slug)
+            if len(again) > MAX_BODIES:
+                return None
+    fresh = {slug: renderer.render_term(terms[slug]) for slug in again}
+    if any(body.problems for body in fresh.values()):
+        return None  # the full way reports them, with its suggestions
+    rendered = {slug: fresh[slug] if slug in fresh else before.rendered[slug] for slug in order}
+    referenced_by, relinked, _ = _relink(before, rendered, again)
+    categories, _ = group_categories(list(terms.values()))
+    after = Glossary(config=before.config, terms=terms, rendered=rendered, related=related,
+                     referenced_by={slug: referenced_by[slug] for slug in order}, categories=tuple(categories),
+                     formulas_js=before.formulas_js)
+    diagnostics = set(last.diagnostics)
+    for slug in {*again, *relinked}:  # prose problems, writing warnings, orphans
+        diagnostics = diagnostics - set(_own_diagnostics(before, slug)) | set(_own_diagnostics(after, slug))
+    diagnostics = sorted(diagnostics)
+    if errors_in(diagnostics):
+        return None
+    site = last.site.render_site(after, last.keys)
+    stamps = dict(last.stamps)
+    for name, (size, mtime) in found.items():
+        stamps[name] = Stamp(size, mtime, parsed[name[:-3]].digest)  # a term file is named by its slug
+    new_last = dataclasses.replace(last, glossary=after, diagnostics=diagnostics, renderer=renderer, keys=site.keys,
+                                   stamps=stamps, scanned_at=scanned_at, weights=after.category_weights, names=names)
+    return QuickResult(diagnostics, new_last, site.files, list(found))
+
+
+def _renamed(index: NameIndex, edits: list[tuple[Term, Term]]) -> NameIndex | None:
+    """The name index after these terms (before, after) changed names; None on a clash."""
+    by_name, display = dict(index.by_name), dict(index.display)
+    for old, _ in edits:
+        for name in old.names:
+            key = normalize(name)
+            if by_name.get(key) == old.slug:
+                del by_name[key]
+                display.pop(key, None)
+    for _, term in edits:
+        for name in (term.title, *term.aliases, term.slug):
+            key = normalize(name)
+            if by_name.setdefault(key, term.slug) != term.slug:
+                return None
+            display.setdefault(key, name)
+    return NameIndex(by_name=by_name, display=display, unloaded=index.unloaded)
 
 
 class Overlay(Mapping):
@@ -241,8 +361,8 @@ def edited_prose(config: Config, names: list[str], terms: Mapping) -> dict[str, 
     return parsed
 
 
-def _shared(term: Term) -> tuple:
-    return tuple(getattr(term, name) for name in SHARED_FIELDS)
+def _shared(term: Term, leaving_out: tuple[str, ...] = ()) -> tuple:
+    return tuple(getattr(term, name) for name in SHARED_FIELDS if name not in leaving_out)
 
 
 def _own_diagnostics(glossary: Glossary, slug: str) -> list[Diagnostic]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -137,10 +138,44 @@ def test_one_link_edit_after_another_keeps_the_map_of_categories_right(tmp_path)
         assert (live.snapshot.files, [d.format() for d in diagnostics]) == fresh(root), (slug, new)
 
 
-SHOWN_ELSEWHERE = {  # (term, old text, new text)
+NAMES_EDITED = {  # (term, old text, new text)
     "title": ("gamma", "title: Gamma", "title: Gamma Ray"),
     "summary": ("gamma", "Third letter.", "The third letter."),
     "alias": ("gamma", "category:", "aliases: [G]\ncategory:"),
+    "title that moves in the index": ("alpha", "title: Alpha", "title: Zeta"),
+    "title another body mentions": ("gamma", "title: Gamma", "title: Comes"),  # "Alpha comes before"
+    "alias that goes": ("gamma", "title: Gamma", "title: Gamma\naliases: [the end]"),
+    "summary and body": ("alpha", "First letter.\n", "The first letter.\n"),
+}
+
+
+@pytest.mark.parametrize("change", NAMES_EDITED)
+def test_an_edit_of_names_or_summary_renders_what_shows_them_and_equals_a_fresh_build(tmp_path, change):
+    root = write_project(tmp_path / "p", FILES)
+    live = served(root)
+    edit(root, *NAMES_EDITED[change])
+    diagnostics = quick(live)
+    assert 1 <= live.written < len(live.snapshot.files)
+    assert (live.snapshot.files, [d.format() for d in diagnostics]) == fresh(root)
+    if change == "title another body mentions":
+        assert b'data-term="gamma"' in live.snapshot.files["terms/alpha/index.html"].split(b"<article")[1]
+
+
+def test_names_edited_one_after_another_equal_fresh_builds(tmp_path):
+    root = write_project(tmp_path / "p", FILES)
+    live = served(root)
+    for slug, old, new in [("gamma", "title: Gamma", "title: Omega\naliases: [the end]"),
+                           ("alpha", "comes before [[beta]].", "comes before [[beta]], not the end."),
+                           ("gamma", "aliases: [the end]", "aliases: [last]"),
+                           ("alpha", "title: Alpha", "title: Zulu"),
+                           ("beta", "leads to [[gamma]]", "leads to the last one")]:
+        edit(root, slug, old, new)
+        diagnostics = quick(live)
+        assert (live.snapshot.files, [d.format() for d in diagnostics]) == fresh(root), (slug, new)
+
+
+SHOWN_ELSEWHERE = {  # (term, old text, new text)
+    "title another term has": ("gamma", "title: Gamma", "title: Alpha"),
     "category": ("gamma", "category: Letters", "category: Greek"),
     "related": ("gamma", "category:", "related: [alpha]\ncategory:"),
     "draft": ("gamma", "category:", "draft: true\ncategory:"),
@@ -203,14 +238,75 @@ def test_an_edited_template_shows_at_the_next_rebuild(tmp_path, monkeypatch):
     assert live.snapshot.files == fresh(root)[0]
 
 
-def test_one_full_rebuild_after_another_equals_a_fresh_build(tmp_path):
+def test_one_full_rebuild_after_another_equals_a_fresh_build(tmp_path, monkeypatch):
     """The server keeps page keys and export lines from one rebuild to the next (render.PlanMemo)."""
     root = write_project(tmp_path / "p", FILES)
     live = served(root)
+    monkeypatch.setattr(quick_module, "quick_rebuild", lambda *a: None)  # every rebuild the full way
     for change in ["title", "summary", "category", "related", "alias"]:
-        edit(root, *SHOWN_ELSEWHERE[change])
+        edit(root, *(NAMES_EDITED.get(change) or SHOWN_ELSEWHERE[change]))
         diagnostics = live.rebuild()
         assert (live.snapshot.files, [d.format() for d in diagnostics]) == fresh(root), change
     write_project(root, terms(delta=term_text("Delta", body="After [[gamma]] and [[beta]].")))
     diagnostics = live.rebuild()
     assert (live.snapshot.files, [d.format() for d in diagnostics]) == fresh(root)
+
+
+def test_random_edits_of_names_equal_fresh_builds(tmp_path):
+    """Titles, aliases and summaries changed at random: terms move in the index, related
+    lists reorder, names come and go in other bodies; every rebuild equals a fresh one."""
+    import random
+
+    rng = random.Random(3)
+    words = ["Alpha", "Beta", "Gamma", "Delta", "Omega", "Token", "Tokens", "Query", "Layer", "Head", "Zeta"]
+    slugs = ["alpha", "beta", "gamma", "delta", "eps", "zed"]
+
+    def text(slug, title, aliases, summary):
+        others = [s for s in slugs if s != slug]
+        body = f"{title} meets {rng.choice(words).lower()} and {rng.choice(words)}; see [[{rng.choice(others)}]]."
+        return term_text(title, summary, body=body, aliases=aliases, category=rng.choice(["Greek", "Latin"]),
+                         related=[rng.choice(others)])
+
+    state = {slug: (slug.capitalize(), [], f"About {slug}.") for slug in slugs}
+    root = write_project(tmp_path / "p", terms(**{slug: text(slug, *state[slug]) for slug in slugs}))
+    live = served(root)
+    quick_ones = 0
+    for _ in range(25):
+        slug = rng.choice(slugs)
+        title, aliases, summary = state[slug]
+        kind = rng.choice(["title", "alias", "summary"])
+        if kind == "title":
+            title = f"{rng.choice(words)} {slug}"
+        elif kind == "alias":
+            aliases = [] if aliases else [f"{rng.choice(words)} {rng.choice(words)}"]
+        else:
+            summary = f"A {rng.choice(words).lower()} summary."
+        path = root / "content" / "terms" / f"{slug}.md"
+        before = path.read_text(encoding="utf-8")
+        head, _, rest = before.partition("\nsummary:")
+        rest = rest.split("\n", 1)[1]
+        lines = [line for line in rest.split("\n") if not line.startswith("aliases:")]
+        new = head.replace(head.split("\n")[1], f"title: {title}") + f"\nsummary: {summary}\n"
+        new += (f"aliases: [{', '.join(aliases)}]\n" if aliases else "") + "\n".join(lines)
+        path.write_text(new, encoding="utf-8")
+        state[slug] = (title, aliases, summary)
+        answers = []
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(quick_module, "quick_rebuild", lambda *a: answers.append(quick_rebuild(*a)) or answers[-1])
+            diagnostics = live.rebuild()
+        quick_ones += answers != [None]
+        assert (live.snapshot.files, [d.format() for d in diagnostics]) == fresh(root), (slug, kind, new)
+    assert quick_ones >= 10  # most took the shortcut; a clash of names takes the full way
+
+
+def test_an_alias_that_moves_to_another_term_moves_the_links_written_with_it(tmp_path):
+    root = write_project(tmp_path / "p", FILES)
+    edit(root, "gamma", "category:", "aliases: [The Last]\ncategory:")
+    edit(root, "alpha", "comes before [[beta]]", "comes before [[beta]] and [[the last]]")
+    live = served(root)
+    edit(root, "gamma", "aliases: [The Last]\n", "")  # one save of two files (a rename across them)
+    edit(root, "beta", "category:", "aliases: [The Last]\ncategory:")
+    diagnostics = quick(live)
+    assert (live.snapshot.files, [d.format() for d in diagnostics]) == fresh(root)
+    alpha = live.snapshot.files["terms/alpha/index.html"].decode()
+    assert re.search(r'data-term="beta"[^>]*>the last</a>', alpha)
