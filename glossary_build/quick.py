@@ -115,7 +115,7 @@ def apply_edits(last: LastBuild, config: Config, found: dict[str, tuple[int, int
     rendered = Overlay(before.rendered, rendered)
     referenced_by, relinked, pairs = _relink(before, rendered, edited)
     after = dataclasses.replace(before, terms=Overlay(before.terms, terms), rendered=rendered,
-                                referenced_by=referenced_by)
+                                referenced_by=referenced_by, weights=None)  # LastBuild.weights has them
     diagnostics = set(last.diagnostics)
     for slug in [*edited, *relinked]:  # a term that lost or gained its last backlink: orphan or not
         diagnostics = diagnostics - set(_own_diagnostics(before, slug)) | set(_own_diagnostics(after, slug))
@@ -171,18 +171,20 @@ def _apply_name_edits(last: LastBuild, config: Config, found: dict[str, tuple[in
         return None  # a name two terms share: the full way reports it
     edited_keys = {normalize(name) for slug, term in parsed.items() for name in (*before.terms[slug].names, *term.names)}
     changed_keys = {key for key in edited_keys if old_index.by_name.get(key) != index.by_name.get(key)}
-    if any(normalize(name) in changed_keys for term in before.terms.values() for name in term.related):
+    moved_keys = {key for key in changed_keys if key in old_index.by_name}  # a new name was nobody's
+    if moved_keys and any(normalize(name) in moved_keys for term in before.terms.values() for name in term.related):
         return None  # a related term named by a name that now leads elsewhere: the full way says what to fix
     order = [slug for slug in before.terms if slug not in parsed]
     for slug, term in parsed.items():  # index order, as load_glossary sorts it
         order.insert(bisect.bisect_left(order, sort_key(term.title, slug),
                                         key=lambda s: sort_key((parsed.get(s) or before.terms[s]).title, s)), slug)
     terms = {slug: parsed[slug] if slug in parsed else before.terms[slug] for slug in order}
-    related = before.related
-    if order != list(before.terms):  # a term moved: related lists are in index order
+    related, categories = before.related, before.categories
+    if order != list(before.terms):  # a term moved: related lists and categories are in index order
         related, problems = resolve_related(list(terms.values()), index, set())
         if problems:
             return None
+        categories = tuple(group_categories(list(terms.values()))[0])
     names = autolink_names(list(terms.values()), config.autolink)
     old_autolinker = last.renderer.links.autolinker
     trie = updated_trie(old_autolinker.root if old_autolinker else {}, last.names, names, {})
@@ -214,11 +216,12 @@ def _apply_name_edits(last: LastBuild, config: Config, found: dict[str, tuple[in
     if any(body.problems for body in fresh.values()):
         return None  # the full way reports them, with its suggestions
     rendered = {slug: fresh[slug] if slug in fresh else before.rendered[slug] for slug in order}
-    referenced_by, relinked, _ = _relink(before, rendered, again)
-    categories, _ = group_categories(list(terms.values()))
+    referenced_by, relinked, pairs = _relink(before, rendered, again)
+    weights = _reweigh(last.weights, before, pairs) if any(_crossing(before, s, t) for s, t, _ in pairs) \
+        else last.weights
     after = Glossary(config=before.config, terms=terms, rendered=rendered, related=related,
-                     referenced_by={slug: referenced_by[slug] for slug in order}, categories=tuple(categories),
-                     formulas_js=before.formulas_js)
+                     referenced_by={slug: referenced_by[slug] for slug in order}, categories=categories,
+                     formulas_js=before.formulas_js, weights=weights)
     diagnostics = set(last.diagnostics)
     for slug in {*again, *relinked}:  # prose problems, writing warnings, orphans
         diagnostics = diagnostics - set(_own_diagnostics(before, slug)) | set(_own_diagnostics(after, slug))
@@ -230,7 +233,7 @@ def _apply_name_edits(last: LastBuild, config: Config, found: dict[str, tuple[in
     for name, (size, mtime) in found.items():
         stamps[name] = Stamp(size, mtime, parsed[name[:-3]].digest)  # a term file is named by its slug
     new_last = dataclasses.replace(last, glossary=after, diagnostics=diagnostics, renderer=renderer, keys=site.keys,
-                                   stamps=stamps, scanned_at=scanned_at, weights=after.category_weights, names=names)
+                                   stamps=stamps, scanned_at=scanned_at, weights=weights, names=names)
     return QuickResult(diagnostics, new_last, site.files, list(found))
 
 

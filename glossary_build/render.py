@@ -62,6 +62,7 @@ class Glossary:
     referenced_by: dict[str, list[str]]
     categories: tuple[Category, ...]
     formulas_js: str = ""  # the generated browser code of every formula
+    weights: dict | None = None  # category_weights, when the maker knows them (glossary serve's quick way)
 
     @cached_property
     def category_of(self) -> dict[str, Category]:
@@ -70,7 +71,7 @@ class Glossary:
     @cached_property
     def category_weights(self) -> dict:
         """What the map of categories shows: see category_weights()."""
-        return category_weights(self)
+        return self.weights if self.weights is not None else category_weights(self)
 
 
 def sort_key(title: str, slug: str) -> tuple[str, str, str]:
