@@ -23,7 +23,7 @@ from .incremental import (CLOCK_SLACK_NS, BuildCache, CacheDamaged, StoredRender
                           input_files, load_cache, read_state, reusable_pages, save_cache, stored_form,
                           unchanged_build)
 from .model import Term
-from .source import load_terms, term_file_names
+from .source import load_terms, slug_of, term_file_names
 
 # The renderers (Markdown, Jinja2, the sanitiser, worker processes) are imported where they
 # are used: a build that finds nothing changed never needs them, and importing them was a
@@ -89,8 +89,8 @@ def load_glossary(config: Config, site: SiteRenderer | None = None, cache: Build
     """
     from . import parallel
     from .links import Autolinker, autolink_names, backlinks, build_name_index, resolve_related
-    from .markdown_ext import BodyRenderer, LinkTarget
-    from .render import Glossary, SiteRenderer, group_categories, sort_key, term_url
+    from .markdown_ext import BodyRenderer
+    from .render import Glossary, SiteRenderer, group_categories, link_target, sort_key
 
     site = site or SiteRenderer()
     registry, presets, formulas_js, problems = load_calculators(config)
@@ -108,8 +108,8 @@ def load_glossary(config: Config, site: SiteRenderer | None = None, cache: Build
     problems += found
     loaded = {t.slug for t in terms}
     index.unloaded = {
-        name[:-3]: display_path(config.terms_dir / name)
-        for name in term_file_names(config.terms_dir) if name[:-3] not in loaded
+        slug_of(name): display_path(config.terms_dir / name)
+        for name in term_file_names(config.terms_dir) if slug_of(name) not in loaded
     }
     related, found = resolve_related(published, index, drafts)
     problems += found
@@ -121,7 +121,7 @@ def load_glossary(config: Config, site: SiteRenderer | None = None, cache: Build
     ]
 
     targets = {
-        t.slug: LinkTarget(t.slug, t.title, t.summary, f"../../{term_url(t.slug)}") for t in published
+        t.slug: link_target(t.slug, t.title, t.summary) for t in published
     }
     autolinker_names = autolink_names(published, config.autolink)
     autolinker = cache.autolinker(autolinker_names) if cache is not None else Autolinker(autolinker_names)
@@ -269,7 +269,7 @@ def _render_and_publish(config: Config, strict: bool, config_problems: list[Diag
     from .output import SiteWriter
     from .render import SiteRenderer
 
-    site = SiteRenderer(compiled=compiled_templates(config))
+    site = SiteRenderer(compiled=compiled_templates(config) if incremental else None)  # --clean: nothing kept
     with no_collections():
         cache = load_cache(config) if incremental else BuildCache()
         result = check(config, strict, config_problems, site, cache, progress, workers)

@@ -101,27 +101,35 @@ class BuildCache:
     trie_key: str = ""  # digest of the autolink names the trie was made from
     trie: dict = dataclasses.field(default_factory=dict)
     spelled: dict = dataclasses.field(default_factory=dict)  # name -> trie paths; kept in memory only
+    contested: set = dataclasses.field(default_factory=set)  # see autolinker(); for start()
     bodies_file: AppendedFile = dataclasses.field(default_factory=lambda: AppendedFile())  # bodies.bin
     terms_file: AppendedFile = dataclasses.field(default_factory=lambda: AppendedFile())  # terms.bin
     terms_at: dict[str, tuple] = dataclasses.field(default_factory=dict)  # file name -> (KnownTerm, where) as loaded
-    last_build: dict | None = None  # resume.snapshot_of this build, saved beside it; kept in memory only
+    last_build: dict | None = None  # resume.snapshot_of this build: save_cache writes it to last.bin
 
     def autolinker(self, names: list[tuple[str, str]]) -> Autolinker:
-        """The automatic-link matcher for names, made again only when they changed."""
-        from .links import Autolinker, updated_trie
+        """The automatic-link matcher for names: the last one when they are the same, else
+        updated for the names that changed, or made again.
+
+        Sets ``contested``: the names whose mentions may now find another term's name
+        first (names that end at one node of the trie are tried in the order of names).
+        """
+        from .links import Autolinker, contested_names, updated_trie
 
         key = hashlib.sha256(repr(names).encode()).hexdigest()
+        self.contested = set()
         if key == self.trie_key:
             return Autolinker(names, trie=self.trie)
         before = list(self.names.items())  # the trie's names, if its key says so
         if self.trie and hashlib.sha256(repr(before).encode()).hexdigest() == self.trie_key:
-            trie = updated_trie(self.trie, before, names, self.spelled)
-            if trie is not None:  # a few names came, went or moved: only their paths change
-                self.trie_key, self.trie = key, trie
-                return Autolinker(names, trie=trie)
+            updated = updated_trie(self.trie, before, names, self.spelled)
+            if updated is not None:  # a few names came, went or moved: only their paths change
+                (self.trie, self.contested), self.trie_key = updated, key
+                return Autolinker(names, trie=self.trie)
         spelled = {name: self.spelled[name] for name, _ in names if name in self.spelled}
         autolinker = Autolinker(names, spelled=spelled)
         self.trie_key, self.trie, self.spelled = key, autolinker.root, spelled
+        self.contested = contested_names(autolinker.root) if before else set()
         return autolinker
 
     # -- bodies ---------------------------------------------------------------
@@ -144,7 +152,7 @@ class BuildCache:
         appeared = [(n, s) for n, s in names.items() if n not in self.names] if self.bodies else []
         plan = BodyPlan(
             self,
-            changed_names=_changed(self.names, names),
+            changed_names=_changed(self.names, names) | self.contested,
             changed_keys=_changed(self.resolved, resolved),
             changed_targets=_changed(self.shown, shown),
             new_names=Autolinker(appeared) if appeared else None,
@@ -549,7 +557,8 @@ class AppendedFile:
     def append(self, records: list[bytes], size: int, live: int) -> tuple[list[list[int]], int] | None:
         """Add records at the end; returns where each is and the file's new size, or None
         when the file is not the one expected (its token, at least ``size`` bytes) or
-        would hold more than ``save`` keeps (live: bytes the entries need)."""
+        would hold more than ``save`` keeps (live: bytes the entries needed at the last
+        save, a bound that only errs towards starting the file anew sooner)."""
         needed = sum(map(len, records))
         try:
             with open(self.path, "r+b") as file:

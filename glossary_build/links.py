@@ -223,14 +223,15 @@ TRIE_EDITS = 2000  # names that came, went or moved beyond which a new trie is a
 
 
 def updated_trie(root: dict, before: list[tuple[str, str]], after: list[tuple[str, str]],
-                 spelled: dict) -> dict | None:
+                 spelled: dict) -> tuple[dict, set[str]] | None:
     """The trie Autolinker(after) would make, made from root (the trie of ``before``) by
     changing only the paths of the names that came, went or moved in the order (a title
     edit moves its term in the index, and the order of names decides between names that
-    end at one node). None when that is not quicker, or a list holds a pair twice.
+    end at one node); and every name that ends at a node it changed, whose mentions may
+    now find another name first. None when that is not quicker, or a list holds a pair twice.
 
     root is left as it was: a node on a changed path is copied first. spelled: as for
-    Autolinker; the names that came are added to it.
+    Autolinker; the paths of the names it changes are added to it.
     """
     position = {pair: i for i, pair in enumerate(after)}
     earlier = set(before)
@@ -245,7 +246,7 @@ def updated_trie(root: dict, before: list[tuple[str, str]], after: list[tuple[st
         return None
     trie = dict(root)
     owned = {id(trie)}
-    touched: dict[int, dict] = {}  # nodes whose names are put back in the order of after
+    touched: dict[int, tuple[dict, list]] = {}  # node -> (node, its names before): put back in after's order
     emptied: list[tuple[list[dict], tuple[str, ...]]] = []  # paths that may now lead to no name
 
     def path_to(keys: tuple[str, ...]) -> list[dict]:
@@ -267,6 +268,7 @@ def updated_trie(root: dict, before: list[tuple[str, str]], after: list[tuple[st
             for keys, exact in paths:
                 nodes = path_to(keys)
                 entry, names = (slug, exact, name), list(nodes[-1].get(TERMINAL, ()))
+                touched.setdefault(id(nodes[-1]), (nodes[-1], list(names)))
                 if adding:
                     names.append(entry)
                 elif entry in names:
@@ -274,10 +276,13 @@ def updated_trie(root: dict, before: list[tuple[str, str]], after: list[tuple[st
                 else:
                     return None  # root is not the trie of before
                 nodes[-1][TERMINAL] = names
-                touched[id(nodes[-1])] = nodes[-1]
                 if not adding:
                     emptied.append((nodes, keys))
-    for node in touched.values():
+    contested = set()
+    for node, earlier_names in touched.values():
+        names = earlier_names + node[TERMINAL]
+        if len({slug for slug, _, _ in names}) > 1:  # names of two terms end here: their order decides
+            contested.update(name for _, _, name in names)
         if node[TERMINAL]:
             node[TERMINAL].sort(key=lambda entry: position[entry[2], entry[0]])
         else:
@@ -288,7 +293,22 @@ def updated_trie(root: dict, before: list[tuple[str, str]], after: list[tuple[st
             if parent.get(key) is not nodes[depth] or nodes[depth]:
                 break
             del parent[key]
-    return trie
+    return trie, contested
+
+
+def contested_names(root: dict) -> set[str]:
+    """Every name that ends at a node where another term's name ends too: which of them
+    a mention finds depends on the order of the names."""
+    found, waiting = set(), [root]
+    while waiting:
+        node = waiting.pop()
+        for key, value in node.items():
+            if key is TERMINAL:
+                if len({slug for slug, _, _ in value}) > 1:
+                    found.update(name for _, _, name in value)
+            else:
+                waiting.append(value)
+    return found
 
 
 def longest_increasing(values: list[int]) -> list[int]:

@@ -1,4 +1,4 @@
-"""Edits of prose, applied to the last good build a resident process holds.
+"""Edits of prose (and, in glossary serve, of names), applied to the last good build.
 
 Most saves while writing change a term's prose: its body, answers, myths, examples,
 takeaways, sources or authors. That prose shows on the term's own page, and its
@@ -10,6 +10,9 @@ checking the whole glossary again: tens of milliseconds at any size. Anything el
 or anything this module cannot prove, takes the full way (``quick_rebuild``
 returns None), which gives the same files. ``glossary build`` takes the same way
 from what the cache keeps of the last build (resume.py).
+
+The server, which holds the whole last build, also follows edits of titles,
+summaries and aliases (``_apply_name_edits``): a fraction of a second at 10,000 terms.
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ from .build import orphan_warning, writing_warnings
 from .config import Config
 from .diagnostics import Diagnostic, errors_in
 from .incremental import CLOCK_SLACK_NS, BuildCache, fingerprint, mention_probe, mentions
-from .links import Autolinker, NameIndex, autolink_names, normalize, resolve_related, updated_trie
-from .markdown_ext import BodyRenderer, LinkTarget
+from .links import (Autolinker, NameIndex, autolink_names, contested_names, normalize, resolve_related,
+                    updated_trie)
+from .markdown_ext import BodyRenderer
 from .model import Term
-from .render import Glossary, SiteRenderer, TermPages, categories_page, group_categories, sort_key, term_url
+from .render import Glossary, SiteRenderer, TermPages, categories_page, group_categories, link_target, sort_key
 from .source import file_digest, is_term_file, load_term
 
 # what other pages, the index, search, terms.json and the sitemap show of a term
@@ -57,7 +61,6 @@ class LastBuild:
     keys: dict[str, str]  # output path -> page key
     stamps: dict[str, Stamp]  # every term file's name -> what it was
     scanned_at: int  # wall clock (ns) when that build began reading term files
-    weights: dict  # render.category_weights: what the map of categories shows
     links: Mapping | None = None  # render._LinkContexts, when the glossary's terms are read as needed
     names: list | None = None  # the (name, slug) pairs of automatic links, when the whole glossary is held
 
@@ -66,8 +69,7 @@ class LastBuild:
               site: SiteRenderer, keys: dict[str, str], cache: BuildCache) -> "LastBuild":
         stamps = {name: Stamp(known.size, known.mtime, known.term.digest) for name, known in cache.known_terms.items()}
         return cls(config, cache.fingerprint, glossary, diagnostics, renderer, site, dict(keys), stamps,
-                   cache.scanned_at, glossary.category_weights,  # computed already, for the categories page
-                   names=autolink_names(list(glossary.terms.values()), config.autolink))
+                   cache.scanned_at, names=autolink_names(list(glossary.terms.values()), config.autolink))
 
 
 @dataclasses.dataclass
@@ -79,7 +81,7 @@ class QuickResult:
 
 
 def quick_rebuild(last: LastBuild, config: Config) -> QuickResult | None:
-    """The build after an edit of prose only, or None when the edit may reach further."""
+    """The build after an edit of prose (or names), or None when the edit may reach further."""
     if config != last.config or fingerprint(config) != last.fingerprint:
         return None
     scanned_at = time.time_ns()  # before reading: an edit made while we read is seen next time
@@ -91,42 +93,46 @@ def quick_rebuild(last: LastBuild, config: Config) -> QuickResult | None:
 
 
 def apply_edits(last: LastBuild, config: Config, found: dict[str, tuple[int, int]], scanned_at: int,
-                parsed: dict[str, Term] | None = None) -> QuickResult | None:
+                edited: tuple[dict[str, Term], bool] | None = None) -> QuickResult | None:
     """The build after the term files found (name -> size, modification time) changed, or
-    None when one of them changed more than its prose. parsed: edited_prose's, if made already."""
+    None when one of them reaches further than this module can follow.
+
+    edited: edited_terms', if made already. Edits of titles, summaries or aliases are
+    followed only when the whole last build is held (LastBuild.names: glossary serve).
+    """
     before = last.glossary
-    if parsed is None:
-        parsed = edited_prose(config, list(found), before.terms)
-        if parsed is None and last.names is not None:
-            return _apply_name_edits(last, config, found, scanned_at)
-    if parsed is None:
+    edited = edited if edited is not None else edited_terms(config, list(found), before.terms)
+    if edited is None:
         return None
+    parsed, names_changed = edited
+    if names_changed:
+        return _apply_name_edits(last, config, found, scanned_at, parsed) if last.names is not None else None
     terms, rendered = {}, {}
     stamps = dict(last.stamps)
-    edited = []
+    if not _only_these_problems(last, parsed.values()):
+        return None
+    slugs = []
     for name, (size, mtime) in found.items():
         term = parsed[name]
-        old = before.terms[term.slug]
-        if {d for d in last.diagnostics if d.path == old.path} != set(_own_diagnostics(before, old.slug)):
-            return None  # the file has other problems too, whose lines this edit may move
         terms[term.slug], rendered[term.slug] = term, last.renderer.render_term(term)
         stamps[name] = Stamp(size, mtime, term.digest)
-        edited.append(term.slug)
+        slugs.append(term.slug)
     rendered = Overlay(before.rendered, rendered)
-    referenced_by, relinked, pairs = _relink(before, rendered, edited)
+    referenced_by, relinked, pairs = _relink(before, rendered, slugs)
+    weights = before.category_weights
+    if any(_crossing(before, source, target) for source, target, _ in pairs):
+        weights = _reweigh(weights, before, pairs)
     after = dataclasses.replace(before, terms=Overlay(before.terms, terms), rendered=rendered,
-                                referenced_by=referenced_by, weights=None)  # LastBuild.weights has them
+                                referenced_by=referenced_by, weights=weights)
     diagnostics = set(last.diagnostics)
-    for slug in [*edited, *relinked]:  # a term that lost or gained its last backlink: orphan or not
+    for slug in [*slugs, *relinked]:  # a term that lost or gained its last backlink: orphan or not
         diagnostics = diagnostics - set(_own_diagnostics(before, slug)) | set(_own_diagnostics(after, slug))
     diagnostics = sorted(diagnostics)
     if errors_in(diagnostics):
         return QuickResult(diagnostics, None, {}, list(found))
     pages = TermPages(after, last.links)
-    jobs = [pages.job(slug) for slug in sorted({*edited, *relinked})]
-    weights = last.weights
-    if any(_crossing(before, source, target) for source, target, _ in pairs):
-        weights = _reweigh(weights, before, pairs)
+    jobs = [pages.job(slug) for slug in sorted({*slugs, *relinked})]
+    if weights is not before.category_weights:
         jobs.append(categories_page(after, weights))
     files, keys = {}, dict(last.keys)
     for path, template, make_context, key in jobs:
@@ -134,8 +140,15 @@ def apply_edits(last: LastBuild, config: Config, found: dict[str, tuple[int, int
         if key != last.keys.get(path):
             files[path] = last.site.render(template, **make_context())
     new_last = dataclasses.replace(last, glossary=after, diagnostics=diagnostics, keys=keys, stamps=stamps,
-                                   scanned_at=scanned_at, weights=weights)
+                                   scanned_at=scanned_at)
     return QuickResult(diagnostics, new_last, files, list(found))
+
+
+def _only_these_problems(last: LastBuild, terms) -> bool:
+    """Whether the last build reported nothing about these terms' files but what their prose
+    and backlinks make (which this module brings up to date); other problems' lines may move."""
+    return all({d for d in last.diagnostics if d.path == term.path} == set(_own_diagnostics(last.glossary, term.slug))
+               for term in terms)
 
 
 # what a title, summary or alias edit may change without the full way (glossary serve)
@@ -143,28 +156,23 @@ NAME_FIELDS = ("title", "summary", "aliases")
 MAX_BODIES = 100  # bodies such an edit renders again, beyond which the parallel full way is quicker
 
 
-def _apply_name_edits(last: LastBuild, config: Config, found: dict[str, tuple[int, int]],
-                      scanned_at: int) -> QuickResult | None:
+def _apply_name_edits(last: LastBuild, config: Config, found: dict[str, tuple[int, int]], scanned_at: int,
+                      edited: dict[str, Term]) -> QuickResult | None:
     """The build after edits of titles, summaries or aliases (and prose), against the whole
     last build in memory, or None when one of them reaches further.
 
     The stages that span the glossary are brought up to date, not done again: the name
     index and the automatic-link trie change only the edited names; the bodies rendered
-    again are the edited ones and those that resolved a name that changed, link to a
-    summary that changed, or mention a new name (as incremental.BodyPlan decides);
-    backlinks change only for their links. Every page is then planned as in a full
-    build, so each one whose key changed is rendered, and only those.
+    again are the edited ones and those that resolved a name that changed or that the
+    new order of names gives to another term, link to a summary that changed, or
+    mention a new name (as incremental.BodyPlan decides); backlinks change only for
+    their links. Every page is then planned as in a full build, so each one whose key
+    changed is rendered, and only those.
     """
     before = last.glossary
-    parsed = {}
-    for name in found:
-        term, problems = load_term(config.terms_dir / name)
-        old = before.terms.get(term.slug) if term is not None else None
-        if term is None or problems or old is None or _shared(term, NAME_FIELDS) != _shared(old, NAME_FIELDS):
-            return None
-        if {d for d in last.diagnostics if d.path == old.path} != set(_own_diagnostics(before, old.slug)):
-            return None
-        parsed[term.slug] = term
+    if not _only_these_problems(last, edited.values()):
+        return None
+    parsed = {term.slug: term for term in edited.values()}
     old_index = last.renderer.links.index
     index = _renamed(old_index, [(before.terms[slug], term) for slug, term in parsed.items()])
     if index is None:
@@ -187,9 +195,13 @@ def _apply_name_edits(last: LastBuild, config: Config, found: dict[str, tuple[in
         categories = tuple(group_categories(list(terms.values()))[0])
     names = autolink_names(list(terms.values()), config.autolink)
     old_autolinker = last.renderer.links.autolinker
-    trie = updated_trie(old_autolinker.root if old_autolinker else {}, last.names, names, {})
-    autolinker = Autolinker(names, trie=trie) if trie is not None else Autolinker(names)
-    targets = {slug: LinkTarget(slug, t.title, t.summary, f"../../{term_url(slug)}") for slug, t in terms.items()}
+    updated = updated_trie(old_autolinker.root if old_autolinker else {}, last.names, names, {})
+    if updated is not None:
+        autolinker, contested = Autolinker(names, trie=updated[0]), updated[1]
+    else:
+        autolinker = Autolinker(names)
+        contested = contested_names(autolinker.root)
+    targets = {slug: link_target(slug, t.title, t.summary) for slug, t in terms.items()}
     links = last.renderer.links
     renderer = BodyRenderer(index, targets, autolinker, trust_html=last.renderer.trust_html, registry=links.registry,
                             render_calculator=links.render_calculator, presets=links.presets)
@@ -198,7 +210,7 @@ def _apply_name_edits(last: LastBuild, config: Config, found: dict[str, tuple[in
     changed_names = {name for slug, term in parsed.items() for name in (*before.terms[slug].names, *term.names)
                      if old_names.get(name) != new_names.get(name)}
     written = set().union(*(body.names for body in before.rendered.values())) if changed_keys else set()
-    touched = changed_names | {name for name in written if normalize(name) in changed_keys}
+    touched = changed_names | contested | {name for name in written if normalize(name) in changed_keys}
     changed_targets = {slug for slug, term in parsed.items() if term.summary != before.terms[slug].summary}
     appeared = [(name, slug) for name, slug in new_names.items() if name not in old_names]
     finder = Autolinker(appeared) if appeared else None
@@ -213,27 +225,26 @@ def _apply_name_edits(last: LastBuild, config: Config, found: dict[str, tuple[in
             if len(again) > MAX_BODIES:
                 return None
     fresh = {slug: renderer.render_term(terms[slug]) for slug in again}
-    if any(body.problems for body in fresh.values()):
-        return None  # the full way reports them, with its suggestions
+    if any(body.problems for body in fresh.values()):  # all are errors: the full way reports them, with suggestions
+        return None
     rendered = {slug: fresh[slug] if slug in fresh else before.rendered[slug] for slug in order}
     referenced_by, relinked, pairs = _relink(before, rendered, again)
-    weights = _reweigh(last.weights, before, pairs) if any(_crossing(before, s, t) for s, t, _ in pairs) \
-        else last.weights
+    weights = before.category_weights
+    if any(_crossing(before, source, target) for source, target, _ in pairs):
+        weights = _reweigh(weights, before, pairs)
     after = Glossary(config=before.config, terms=terms, rendered=rendered, related=related,
                      referenced_by={slug: referenced_by[slug] for slug in order}, categories=categories,
                      formulas_js=before.formulas_js, weights=weights)
     diagnostics = set(last.diagnostics)
-    for slug in {*again, *relinked}:  # prose problems, writing warnings, orphans
+    for slug in {*again, *relinked}:  # writing warnings, orphans
         diagnostics = diagnostics - set(_own_diagnostics(before, slug)) | set(_own_diagnostics(after, slug))
     diagnostics = sorted(diagnostics)
-    if errors_in(diagnostics):
-        return None
     site = last.site.render_site(after, last.keys)
     stamps = dict(last.stamps)
     for name, (size, mtime) in found.items():
-        stamps[name] = Stamp(size, mtime, parsed[name[:-3]].digest)  # a term file is named by its slug
+        stamps[name] = Stamp(size, mtime, edited[name].digest)
     new_last = dataclasses.replace(last, glossary=after, diagnostics=diagnostics, renderer=renderer, keys=site.keys,
-                                   stamps=stamps, scanned_at=scanned_at, weights=weights, names=names)
+                                   stamps=stamps, scanned_at=scanned_at, names=names)
     return QuickResult(diagnostics, new_last, site.files, list(found))
 
 
@@ -351,17 +362,19 @@ def changed_files(config: Config, stamps: dict[str, Stamp], recent_after: int) -
     return dict(sorted(changed.items()))
 
 
-def edited_prose(config: Config, names: list[str], terms: Mapping) -> dict[str, Term] | None:
-    """These term files parsed again, or None unless each still parses and shows other
-    pages what it did (terms: slug -> the term as the last build had it)."""
-    parsed = {}
+def edited_terms(config: Config, names: list[str], terms: Mapping) -> tuple[dict[str, Term], bool] | None:
+    """These term files parsed again (by file name), and whether one changed its title,
+    summary or aliases; None unless each parses and shows other pages nothing else new
+    (terms: slug -> the term as the last build had it)."""
+    parsed, names_changed = {}, False
     for name in names:
         term, problems = load_term(config.terms_dir / name)
         old = terms.get(term.slug) if term is not None else None
-        if term is None or problems or old is None or _shared(term) != _shared(old):
+        if term is None or problems or old is None or _shared(term, NAME_FIELDS) != _shared(old, NAME_FIELDS):
             return None  # errors in the file, a draft, or a change other pages show
         parsed[name] = term
-    return parsed
+        names_changed = names_changed or _shared(term) != _shared(old)
+    return parsed, names_changed
 
 
 def _shared(term: Term, leaving_out: tuple[str, ...] = ()) -> tuple:

@@ -25,11 +25,11 @@ from urllib.parse import urlparse
 import jinja2
 import jinja2.meta
 
-from . import parallel
+from . import __version__, parallel
 from .config import Config
 from .formulakit import Formula, evaluate_formatted
 from .macros import Macro
-from .markdown_ext import RenderedTerm
+from .markdown_ext import LinkTarget, RenderedTerm
 from .model import Term, term_key
 from .glossarymap import category_links, glossary_map_svg
 from .neighbourhood import neighbourhood_svg
@@ -215,8 +215,17 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
 
     @classmethod
     def at(cls, folder: Path) -> "_CompiledTemplates | None":
-        """In folder if it exists: the build that saves its cache makes it (a failed build leaves nothing)."""
-        return cls(str(folder)) if folder.is_dir() else None
+        """In folder if it exists (the build that saves its cache makes it: a failed build leaves
+        nothing), in a folder of its own for each version of Jinja2 and of glossary, whose
+        settings of the environment a compiled template holds."""
+        if not folder.is_dir():
+            return None
+        own = folder / f"jinja2-{jinja2.__version__}-glossary-{__version__}"
+        try:
+            own.mkdir(exist_ok=True)
+        except OSError:
+            return None
+        return cls(str(own))
 
     def dump_bytecode(self, bucket) -> None:
         try:
@@ -493,6 +502,11 @@ def page_context(config: Config, path: str, title: str, description: str, **extr
 # mentions would otherwise carry thousands of chips (2.5 MB for "token" in a
 # 10,000-term glossary), a wall no reader scans, rendered again at every title edit.
 BACKLINKS_SHOWN = 100
+
+
+def link_target(slug: str, title: str, summary: str) -> LinkTarget:
+    """What a body shows of a term it links to (from a term page)."""
+    return LinkTarget(slug, title, summary, f"../../{term_url(slug)}")
 
 
 def link_context(term: Term) -> dict:

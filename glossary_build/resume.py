@@ -33,16 +33,16 @@ from .incremental import (BODIES_FILE, EDITS_FILE, TERMS_FILE, AppendedFile, Bui
 from .links import Autolinker, NameIndex
 from .markdown_ext import BodyRenderer, LinkTarget
 from .output import SiteWriter
-from .quick import MAX_FILES, LastBuild, apply_edits, edited_prose
-from .render import Category, Glossary, SiteRenderer, _LinkContexts, term_url
-from .source import KnownTerm
+from .quick import MAX_FILES, LastBuild, apply_edits, edited_terms
+from .render import Category, Glossary, SiteRenderer, _LinkContexts, link_target
+from .source import KnownTerm, slug_of
 
 TERMS_FOLDER = "content/terms/"
 
 
 def snapshot_of(glossary: Glossary, renderer: BodyRenderer) -> dict:
     """What an edit of prose needs of a build, as plain data for last.bin; save_cache adds
-    where terms.bin and bodies.bin hold each term and body.
+    where terms.bin and bodies.bin hold each term and body (incremental._placed).
 
     What there is one of per term is kept as one encoded record per term, decoded only
     for the terms a page shows: loading makes 10,000 bytes objects, not their lists.
@@ -76,36 +76,18 @@ def quick_build(config: Config, state: dict | None, inputs: dict[str, list], str
     changed = changed_inputs(state.get("inputs"), inputs, config.root)
     if not changed or len(changed) > MAX_FILES or not all(path.startswith(TERMS_FOLDER) for path in changed):
         return None
-    pages = {path: dict(entry) for path, entry in state["pages"].items()}
-    cache = BuildCache(pages=pages, out=state["out"])
-    keys = reusable_pages(cache, config.out_dir)
-    if len(keys) != len(pages):
-        return None  # a published page was changed or removed: the full way writes it again
-    loaded = load_last(config, state)
-    last, edits = loaded if loaded is not None else (None, None)
-    if last is None or not all(AppendedFile(str(cache_path(config).with_name(name)), token).holds(size)
-                               for name, (token, size, _) in ((TERMS_FILE, last["appended"]["terms"]),
-                                                              (BODIES_FILE, last["appended"]["bodies"]))):
-        return None
-    diagnostics = [Diagnostic(*entry) for entry in state["diagnostics"]]
     found = {path[len(TERMS_FOLDER):]: tuple(inputs[path][:2]) for path in sorted(changed)}
-    try:
-        terms = StoredTerms(last["terms_at"], str(cache_path(config).with_name(TERMS_FILE)))
-        parsed = edited_prose(config, list(found), terms)
-        if parsed is None:
-            return None  # found before making a renderer: most other edits end here
-        restored = restore(config, last, terms, state["fingerprint"], diagnostics, keys)
-        result = apply_edits(restored, config, found, 0, parsed)
-    except (CacheDamaged, ValueError, TypeError, EOFError, KeyError, IndexError):
-        return None  # a record is not what was written, or not of this version
-    if result is None or result.last is None or errors_in(result.diagnostics, strict):
-        return None  # the full way reports errors, with all it knows
-    after = result.last.glossary
-    edited = [after.terms[name[:-3]] for name in found]  # a term file's name is its slug and ".md"
-    if any(after.rendered[term.slug].problems for term in edited):
+    try:  # nothing is written before the pages: anything unexpected in the cache takes the full way
+        prepared = _prepare(config, state, found, strict)
+    except Exception:  # noqa: BLE001 - the cache only ever saves time; the full way reads none of this
         return None
+    if prepared is None:
+        return None
+    result, last, edits, pages = prepared
+    after = result.last.glossary
+    edited = [result.last.glossary.terms.changes[slug_of(name)] for name in found]
     records = {
-        "terms": [marshal.dumps(term_record(KnownTerm(*found[f"{term.slug}.md"], term))) for term in edited],
+        "terms": [marshal.dumps(term_record(KnownTerm(*found[name], term))) for name, term in zip(found, edited)],
         "bodies": [stored_form(after.rendered[term.slug]).encoded() for term in edited],
     }
     writer = SiteWriter.open(config.out_dir, config.root, config.content_dir, set(result.last.keys),
@@ -122,7 +104,7 @@ def quick_build(config: Config, state: dict | None, inputs: dict[str, list], str
         entry["key"] = key
         if path in stats:
             entry["size"], entry["mtime"] = stats[path]
-    kept = _keep(config, last, edits, after, result.last.weights, edited, records)
+    kept = _keep(config, last, edits, after, edited, records)
     state.update(inputs=inputs, pages=pages, diagnostics=[[d.path, d.line, d.message, d.severity] for d in result.diagnostics])
     if kept is None:
         state["last"] = ""  # the next build takes the full way, which writes the cache anew
@@ -137,8 +119,33 @@ def quick_build(config: Config, state: dict | None, inputs: dict[str, list], str
                        diagnostics=result.diagnostics, paths=sorted(stats))
 
 
-def _keep(config: Config, last: dict, edits: dict, after: Glossary, weights: dict, edited: list,
-          records: dict) -> str | None:
+def _prepare(config: Config, state: dict, found: dict[str, tuple[int, int]], strict: bool):
+    """(quick.QuickResult, last.bin, edits.bin, state's pages) for these changed term files, or None."""
+    pages = {path: dict(entry) for path, entry in state["pages"].items()}
+    keys = reusable_pages(BuildCache(pages=pages, out=state["out"]), config.out_dir)
+    if len(keys) != len(pages):
+        return None  # a published page was changed or removed: the full way writes it again
+    loaded = load_last(config, state)
+    if loaded is None:
+        return None
+    last, edits = loaded
+    if not all(AppendedFile(str(cache_path(config).with_name(name)), token).holds(size)
+               for name, (token, size, _) in ((TERMS_FILE, last["appended"]["terms"]),
+                                              (BODIES_FILE, last["appended"]["bodies"]))):
+        return None
+    terms = StoredTerms(last["terms_at"], str(cache_path(config).with_name(TERMS_FILE)))
+    edited = edited_terms(config, list(found), terms)
+    if edited is None or edited[1]:
+        return None  # found before making a renderer: most other edits end here
+    diagnostics = [Diagnostic(*entry) for entry in state["diagnostics"]]
+    restored = restore(config, last, terms, state["fingerprint"], diagnostics, keys)
+    result = apply_edits(restored, config, found, 0, edited)
+    if result is None or result.last is None or errors_in(result.diagnostics, strict):
+        return None  # the full way reports errors, with all it knows
+    return result, last, edits, pages
+
+
+def _keep(config: Config, last: dict, edits: dict, after: Glossary, edited: list, records: dict) -> str | None:
     """Append the edited terms and bodies to the cache, and write edits.bin (what changed
     since last.bin) again; its token, or None when the cache files are not what last.bin
     knows or hold mostly records no entry needs."""
@@ -158,7 +165,7 @@ def _keep(config: Config, last: dict, edits: dict, after: Glossary, weights: dic
         position = {slug: i for i, slug in enumerate(last["heads"])}
         for slug, slugs in after.referenced_by.changes.items():
             edits["referenced_by"][slug] = marshal.dumps([position[s] for s in slugs])
-        edits.update(base=last["token"], weights=weights, appended=last["appended"])
+        edits.update(base=last["token"], weights=after.category_weights, appended=last["appended"])
         return save_last(config, edits, EDITS_FILE)
     except OSError:
         return None
@@ -179,6 +186,7 @@ def restore(config: Config, last: dict, terms: StoredTerms, fingerprint: str, di
         related=TermLists(last["related"], order),
         referenced_by=TermLists(last["referenced_by"], order),
         categories=categories,
+        weights=last["weights"],
     )
     renderer = BodyRenderer(
         _Names(by_name=last["names"]), LinkTargets(heads),
@@ -187,7 +195,7 @@ def restore(config: Config, last: dict, terms: StoredTerms, fingerprint: str, di
         render_calculator=lambda macro, element_id: site.calculator_html(macro, element_id, presets),
     )
     return LastBuild(config, fingerprint, glossary, diagnostics, renderer, site, keys, stamps={}, scanned_at=0,
-                     weights=last["weights"], links=_LinkContexts(TermHeads(heads)))
+                     links=_LinkContexts(TermHeads(heads)))
 
 
 class _Names(NameIndex):
@@ -255,21 +263,9 @@ class StoredBodies(Records):
 
     def decode(self, slug: str, body: tuple) -> StoredRender:
         widget_count, links, digest, at = body
-        where = StoredRecord(self.path, *at) if at is not None else _NOT_STORED
-        return StoredRender(None, widget_count, links, {}, digest, where)
-
-
-class _NotStored:
-    """Where the HTML of a body that had problems would be: the cache does not keep those."""
-
-    def read(self):
-        raise CacheDamaged("a body with problems is not kept")
-
-    def where(self):
-        raise CacheDamaged("a body with problems is not kept")
-
-
-_NOT_STORED = _NotStored()
+        if at is None:  # not in bodies.bin (a good build has no body with problems, which it would not keep)
+            raise CacheDamaged(f"the body of {slug} is not stored")
+        return StoredRender(None, widget_count, links, {}, digest, StoredRecord(self.path, *at))
 
 
 class TermHead:
@@ -303,7 +299,7 @@ class LinkTargets(Mapping):
 
     def __getitem__(self, slug: str) -> LinkTarget:
         title, summary, _ = self.heads[slug]
-        return LinkTarget(slug, title, summary, f"../../{term_url(slug)}")
+        return link_target(slug, title, summary)
 
     def __iter__(self):
         return iter(self.heads)

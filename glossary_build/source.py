@@ -177,8 +177,13 @@ def load_term(file: Path) -> tuple[Term | None, list[Diagnostic]]:
     text, problems = decode(data, path)
     if text is None:
         return None, problems
-    term, problems = parse_term(text, file.name[:-3], path)
+    term, problems = parse_term(text, slug_of(file.name), path)
     return (dataclasses.replace(term, digest=file_digest(data)) if term else None), problems
+
+
+def slug_of(file_name: str) -> str:
+    """A term file's slug: its name without ".md"."""
+    return file_name[:-3]
 
 
 def file_digest(data: bytes) -> str:

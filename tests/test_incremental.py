@@ -324,3 +324,18 @@ def test_naming_the_project_another_way_reuses_everything(tmp_path, monkeypatch)
     assert build(config).written == 0
     (root / "content/terms/weight.md").touch()  # past the no-op check
     assert build(config).written == 0
+
+
+def test_a_term_that_moves_in_the_index_may_win_mentions_from_another(tmp_path):
+    """"buses" is both Buses' title and the plural of Omnibus' alias Bus: the first name in
+    the index wins it, so renaming Omnibus to Autobus changes the body of a third term."""
+    root = write_project(tmp_path / "project", terms(
+        omnibus=term_text("Omnibus", "A vehicle.", body="Rides to the [[reader]].", aliases=["Bus"]),
+        buses=term_text("Buses", "Plural.", body="See the [[reader]] and the [[omnibus]]."),
+        reader=term_text("Reader", "Reads.", body="The buses run late."),
+    ))
+    run_build(root)
+    edit(root, "omnibus", term_text("Autobus", "A vehicle.", body="Rides to the [[reader]].", aliases=["Bus"]))
+    run_build(root)
+    assert _site(root) == _clean_build_of(root, tmp_path)
+    assert 'data-term="omnibus"' in (root / "site/terms/reader/index.html").read_text()

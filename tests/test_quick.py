@@ -310,3 +310,19 @@ def test_an_alias_that_moves_to_another_term_moves_the_links_written_with_it(tmp
     assert (live.snapshot.files, [d.format() for d in diagnostics]) == fresh(root)
     alpha = live.snapshot.files["terms/alpha/index.html"].decode()
     assert re.search(r'data-term="beta"[^>]*>the last</a>', alpha)
+
+
+def test_a_term_that_moves_in_the_index_may_win_mentions_from_another(tmp_path):
+    """"buses" is both Buses' title and the plural of Omnibus' alias Bus: the first name in
+    the index wins it. Omnibus renamed Autobus moves ahead of Buses, and takes the mention."""
+    root = write_project(tmp_path / "p", terms(
+        omnibus=term_text("Omnibus", "A vehicle.", body="Rides to the [[reader]].", aliases=["Bus"]),
+        buses=term_text("Buses", "Plural.", body="See the [[reader]] and the [[omnibus]]."),
+        reader=term_text("Reader", "Reads.", body="The buses run late."),
+    ))
+    live = served(root)
+    assert b'data-term="buses"' in live.snapshot.files["terms/reader/index.html"]
+    edit(root, "omnibus", "title: Omnibus", "title: Autobus")
+    diagnostics = quick(live)
+    assert (live.snapshot.files, [d.format() for d in diagnostics]) == fresh(root)
+    assert b'data-term="omnibus"' in live.snapshot.files["terms/reader/index.html"]

@@ -112,9 +112,12 @@ def test_the_page_of_a_term_edited_before_is_read_back_from_the_cache(tmp_path, 
 
 
 @pytest.mark.parametrize("change", ["title", "summary", "category", "new file", "settings"])
-def test_an_edit_other_pages_show_takes_the_full_way(tmp_path, change):
+def test_an_edit_other_pages_show_takes_the_full_way(tmp_path, change, monkeypatch):
     root = write_project(tmp_path / "project", START)
     run_build(root)
+    full = []
+    real = build_module.load_glossary
+    monkeypatch.setattr(build_module, "load_glossary", lambda *a, **k: full.append(1) or real(*a, **k))
     if change == "new file":
         edit(root, "bias", title="Bias", body="A bias shifts a weight.")
     elif change == "settings":
@@ -123,7 +126,32 @@ def test_an_edit_other_pages_show_takes_the_full_way(tmp_path, change):
     else:
         edit(root, "weight", **{change: {"title": "Weights", "summary": "A factor.", "category": "Tuning"}[change]})
     result = run_build(root)
-    assert result.written > 1
+    assert full and result.written > 1
+    same_as_clean(root, tmp_path)
+
+
+def test_without_automatic_links_a_body_edit_is_quick_too(tmp_path, no_full_way):
+    root = write_project(tmp_path / "project", {**START, "glossary.yaml": "autolink: false\n"})
+    run_build(root)
+    no_full_way(root)
+    edit(root, "weight", body="A weight is a parameter, as [[lora]] shows.")
+    assert "terms/lora/index.html" in run_build(root).paths
+    same_as_clean(root, tmp_path)
+
+
+def test_many_files_changed_at_once_take_the_parallel_full_way(tmp_path, monkeypatch):
+    from glossary_build.quick import MAX_FILES
+
+    many = {f"content/terms/t{i}.md": term_text(f"T{i}", body=f"See [[t{(i + 1) % 30}]].") for i in range(30)}
+    root = write_project(tmp_path / "project", many)
+    run_build(root)
+    full = []
+    real = build_module.load_glossary
+    monkeypatch.setattr(build_module, "load_glossary", lambda *a, **k: full.append(1) or real(*a, **k))
+    for i in range(MAX_FILES + 1):
+        write_project(root, {f"content/terms/t{i}.md": term_text(f"T{i}", body=f"Now see [[t{(i + 1) % 30}]].")})
+    run_build(root)
+    assert full
     same_as_clean(root, tmp_path)
 
 
