@@ -212,3 +212,26 @@ def test_the_cache_stays_bounded_under_quick_builds(tmp_path, monkeypatch):
     for path, size in zip(stored, first):  # full builds, whenever appending would pass the bound, start them anew
         assert path.stat().st_size < 2 * (size + 2 * 40 * 40), path.name
     same_as_clean(root, tmp_path)
+
+
+@pytest.mark.parametrize("stop_at", ["save_last", "write_state"])
+def test_a_quick_build_stopped_after_writing_pages_is_mended_by_the_next(tmp_path, monkeypatch, stop_at):
+    """Killed between the pages and the cache: the next build trusts neither half-written state."""
+    from glossary_build import resume
+
+    root = write_project(tmp_path / "project", START)
+    run_build(root)
+    edit(root, "weight", body="A weight is a parameter; [[lora]] trains a few of them.")
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(resume, stop_at, stopped)
+    with pytest.raises(KeyboardInterrupt):
+        run_build(root)
+    monkeypatch.undo()
+    edit(root, "mixture", title="Mixture of experts", summary="Many experts.", aliases=["MoE"], category="Tuning",
+         body="An MoE is tuned with [[lora]].")
+    run_build(root)
+    same_as_clean(root, tmp_path)
+    assert run_build(root).written == 0
