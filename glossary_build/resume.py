@@ -121,10 +121,6 @@ def quick_build(config: Config, state: dict | None, inputs: dict[str, list], str
 
 def _prepare(config: Config, state: dict, found: dict[str, tuple[int, int]], strict: bool):
     """(quick.QuickResult, last.bin, edits.bin, state's pages) for these changed term files, or None."""
-    pages = {path: dict(entry) for path, entry in state["pages"].items()}
-    keys = reusable_pages(BuildCache(pages=pages, out=state["out"]), config.out_dir)
-    if len(keys) != len(pages):
-        return None  # a published page was changed or removed: the full way writes it again
     loaded = load_last(config, state)
     if loaded is None:
         return None
@@ -136,7 +132,11 @@ def _prepare(config: Config, state: dict, found: dict[str, tuple[int, int]], str
     terms = StoredTerms(last["terms_at"], str(cache_path(config).with_name(TERMS_FILE)))
     edited = edited_terms(config, list(found), terms)
     if edited is None or edited[1]:
-        return None  # found before making a renderer: most other edits end here
+        return None  # found before a look at every page or a renderer: most other edits end here
+    pages = {path: dict(entry) for path, entry in state["pages"].items()}
+    keys = reusable_pages(BuildCache(pages=pages, out=state["out"]), config.out_dir)
+    if len(keys) != len(pages):
+        return None  # a published page was changed or removed: the full way writes it again
     diagnostics = [Diagnostic(*entry) for entry in state["diagnostics"]]
     restored = restore(config, last, terms, state["fingerprint"], diagnostics, keys)
     result = apply_edits(restored, config, found, 0, edited)
