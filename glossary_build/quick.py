@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-from collections.abc import Mapping
 import os
 import stat as statmodule
 import time
+from collections.abc import Mapping
 
 from .build import orphan_warning, writing_warnings
 from .config import Config

@@ -289,10 +289,13 @@ class TermPages:
         memo.shared_key, memo.link_keys, memo.pages = self.shared_key, self.link_keys, self._made
 
     def category_key(self, slug: str) -> str:
+        """What a term page shows of its category: its name and address, not its other
+        terms (a title edit that moves a term among them changes no other term page)."""
         category = self.glossary.category_of.get(slug)
         name = category.slug if category else None
         if name not in self._category_keys:
-            self._category_keys[name] = hashlib.sha1(repr(category).encode()).hexdigest()
+            shown = (category.name, category.url) if category else None
+            self._category_keys[name] = hashlib.sha1(repr(shown).encode()).hexdigest()
         return self._category_keys[name]
 
     def job(self, slug: str, position: int | None = None) -> tuple[str, str, Callable[[], dict], str]:

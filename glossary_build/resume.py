@@ -85,7 +85,7 @@ def quick_build(config: Config, state: dict | None, inputs: dict[str, list], str
         return None
     result, last, edits, pages = prepared
     after = result.last.glossary
-    edited = [result.last.glossary.terms.changes[slug_of(name)] for name in found]
+    edited = [after.terms.changes[slug_of(name)] for name in found]
     records = {
         "terms": [marshal.dumps(term_record(KnownTerm(*found[name], term))) for name, term in zip(found, edited)],
         "bodies": [stored_form(after.rendered[term.slug]).encoded() for term in edited],
@@ -105,7 +105,8 @@ def quick_build(config: Config, state: dict | None, inputs: dict[str, list], str
         if path in stats:
             entry["size"], entry["mtime"] = stats[path]
     kept = _keep(config, last, edits, after, edited, records)
-    state.update(inputs=inputs, pages=pages, diagnostics=[[d.path, d.line, d.message, d.severity] for d in result.diagnostics])
+    state.update(inputs=inputs, pages=pages,
+                 diagnostics=[[d.path, d.line, d.message, d.severity] for d in result.diagnostics])
     if kept is None:
         state["last"] = ""  # the next build takes the full way, which writes the cache anew
     else:

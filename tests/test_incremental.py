@@ -339,3 +339,17 @@ def test_a_term_that_moves_in_the_index_may_win_mentions_from_another(tmp_path):
     run_build(root)
     assert _site(root) == _clean_build_of(root, tmp_path)
     assert 'data-term="omnibus"' in (root / "site/terms/reader/index.html").read_text()
+
+
+def test_a_title_that_moves_a_term_among_its_category_rewrites_only_the_pages_that_show_it(tmp_path):
+    """A term page shows its category's name, not the category's other terms."""
+    many = {f"content/terms/t{i:02}.md": term_text(f"Term {i:02}", body=f"A term, next to [[t{(i + 1) % 12:02}]].",
+                                                  category="Numbers") for i in range(12)}
+    root = write_project(tmp_path / "project", many)
+    run_build(root)
+    edit(root, "t05", term_text("Zeta term", body="A term, next to [[t06]].", category="Numbers"))
+    result = run_build(root)
+    # its own page, the one it links to, the one linking to it, its old and new neighbours in the
+    # index, the index, the category page, search and terms.json, the sitemap (order): not the other five
+    assert "terms/t09/index.html" not in result.paths and len(result.paths) < result.files - 5
+    assert _site(root) == _clean_build_of(root, tmp_path)
