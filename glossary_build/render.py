@@ -62,7 +62,7 @@ class Glossary:
     referenced_by: dict[str, list[str]]
     categories: tuple[Category, ...]
     formulas_js: str = ""  # the generated browser code of every formula
-    weights: dict | None = None  # category_weights, when the maker knows them (glossary serve's quick way)
+    weights: dict | None = None  # category_weights, when the maker knows them (quick.py, resume.py)
 
     @cached_property
     def category_of(self) -> dict[str, Category]:
@@ -126,12 +126,8 @@ class SiteRenderer:
         """
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(templates or theme_dir())),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
             bytecode_cache=_CompiledTemplates.at(compiled) if compiled is not None else None,
+            **ENVIRONMENT,
         )
         self.env.filters["number_attribute"] = number_attribute
         self._uses: dict[str, tuple] = {}  # template name -> (compiled template, the templates it uses)
@@ -209,6 +205,11 @@ class SiteRenderer:
         return result
 
 
+# how templates are compiled: the compiled templates kept between builds depend on it
+ENVIRONMENT = {"autoescape": True, "undefined": jinja2.StrictUndefined, "trim_blocks": True, "lstrip_blocks": True,
+               "keep_trailing_newline": True}
+
+
 class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
     """Jinja's own cache of compiled templates (each checked against its template's
     source); a folder it cannot write to only costs the compiling."""
@@ -216,11 +217,12 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
     @classmethod
     def at(cls, folder: Path) -> "_CompiledTemplates | None":
         """In folder if it exists (the build that saves its cache makes it: a failed build leaves
-        nothing), in a folder of its own for each version of Jinja2 and of glossary, whose
-        settings of the environment a compiled template holds."""
+        nothing), in a folder of its own for each version of Jinja2 and of glossary and each
+        ENVIRONMENT, which a compiled template holds."""
         if not folder.is_dir():
             return None
-        own = folder / f"jinja2-{jinja2.__version__}-glossary-{__version__}"
+        settings = hashlib.sha1(repr(sorted(ENVIRONMENT.items())).encode()).hexdigest()[:12]
+        own = folder / f"jinja2-{jinja2.__version__}-glossary-{__version__}-{settings}"
         try:
             own.mkdir(exist_ok=True)
         except OSError:

@@ -150,11 +150,14 @@ class LiveSite:
         return diagnostics
 
     def _quick(self, config) -> list[Diagnostic] | None:
-        """An edit of prose, without checking the whole glossary; None when the edit may
-        reach further (quick.py says what counts)."""
+        """An edit of prose or names, without checking the whole glossary; None when the edit
+        may reach further (quick.py says what counts)."""
         from .quick import quick_rebuild
 
-        result = quick_rebuild(self.last, config)
+        try:
+            result = quick_rebuild(self.last, config)
+        except Exception:  # noqa: BLE001 - a shortcut that trips takes the full way, which reports what is wrong
+            return None
         if result is None:
             return None
         for name in result.changed:  # the full way re-reads these files and renders them again
