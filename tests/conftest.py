@@ -56,6 +56,21 @@ def terms(**texts: str) -> dict[str, str]:
     return {f"content/terms/{slug.rstrip('_').replace('_', '-')}.md": text for slug, text in texts.items()}
 
 
+def sharing_a_trie_node(monkeypatch, trie: str) -> dict[str, str]:
+    """Three terms where "buses" is both Buses' title and the plural of Omnibus' alias Bus:
+    the first of them in the index wins Reader's mention. trie="made again": builds make
+    the automatic-link trie afresh instead of updating it."""
+    if trie == "made again":
+        from glossary_build import links
+
+        monkeypatch.setattr(links, "TRIE_EDITS", -1)
+    return terms(
+        omnibus=term_text("Omnibus", "A vehicle.", body="Rides to the [[reader]].", aliases=["Bus"]),
+        buses=term_text("Buses", "Plural.", body="See the [[reader]] and the [[omnibus]]."),
+        reader=term_text("Reader", "Reads.", body="The buses run late."),
+    )
+
+
 def run_check(root: Path, strict: bool = False, **options):
     config, problems = load_config(root, **options)
     return check(config, strict=strict, config_problems=problems)

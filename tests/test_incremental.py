@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_build, term_text, terms, tree_bytes, write_project
+from conftest import run_build, sharing_a_trie_node, term_text, terms, tree_bytes, write_project
 from glossary_build.build import build
 from glossary_build.config import load_config
 
@@ -330,14 +330,7 @@ def test_naming_the_project_another_way_reuses_everything(tmp_path, monkeypatch)
 def test_a_term_that_moves_in_the_index_may_win_mentions_from_another(tmp_path, monkeypatch, trie):
     """"buses" is both Buses' title and the plural of Omnibus' alias Bus: the first name in
     the index wins it, so renaming Omnibus to Autobus changes the body of a third term."""
-    if trie == "made again":  # the trie is made afresh (many names changed): the names at shared nodes, all
-        from glossary_build import links
-        monkeypatch.setattr(links, "TRIE_EDITS", -1)
-    root = write_project(tmp_path / "project", terms(
-        omnibus=term_text("Omnibus", "A vehicle.", body="Rides to the [[reader]].", aliases=["Bus"]),
-        buses=term_text("Buses", "Plural.", body="See the [[reader]] and the [[omnibus]]."),
-        reader=term_text("Reader", "Reads.", body="The buses run late."),
-    ))
+    root = write_project(tmp_path / "project", sharing_a_trie_node(monkeypatch, trie))
     run_build(root)
     edit(root, "omnibus", term_text("Autobus", "A vehicle.", body="Rides to the [[reader]].", aliases=["Bus"]))
     run_build(root)

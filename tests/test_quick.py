@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import term_text, terms, write_project
+from conftest import sharing_a_trie_node, term_text, terms, write_project
 from glossary_build import build
 from glossary_build import quick as quick_module
 from glossary_build.quick import quick_rebuild
@@ -316,14 +316,7 @@ def test_an_alias_that_moves_to_another_term_moves_the_links_written_with_it(tmp
 def test_a_term_that_moves_in_the_index_may_win_mentions_from_another(tmp_path, monkeypatch, trie):
     """"buses" is both Buses' title and the plural of Omnibus' alias Bus: the first name in
     the index wins it. Omnibus renamed Autobus moves ahead of Buses, and takes the mention."""
-    if trie == "made again":  # the trie is made afresh (many names changed): the names at shared nodes, all
-        from glossary_build import links
-        monkeypatch.setattr(links, "TRIE_EDITS", -1)
-    root = write_project(tmp_path / "p", terms(
-        omnibus=term_text("Omnibus", "A vehicle.", body="Rides to the [[reader]].", aliases=["Bus"]),
-        buses=term_text("Buses", "Plural.", body="See the [[reader]] and the [[omnibus]]."),
-        reader=term_text("Reader", "Reads.", body="The buses run late."),
-    ))
+    root = write_project(tmp_path / "p", sharing_a_trie_node(monkeypatch, trie))
     live = served(root)
     assert b'data-term="buses"' in live.snapshot.files["terms/reader/index.html"]
     edit(root, "omnibus", "title: Omnibus", "title: Autobus")
