@@ -177,8 +177,7 @@ def restore(config: Config, last: dict, terms: StoredTerms, fingerprint: str, di
     """The last build as quick.py knows it, its terms and bodies read from the cache when asked for."""
     site = SiteRenderer(compiled=compiled_templates(config))
     registry, presets, _, _ = load_calculators(config, script=False)  # the last build compiled it
-    heads = Records(last["heads"])
-    order = list(heads)
+    order = list(last["heads"])
     categories = tuple(Category(name, slug, tuple(slugs)) for name, slug, slugs in last["categories"])
     glossary = Glossary(
         config=config,
@@ -190,13 +189,13 @@ def restore(config: Config, last: dict, terms: StoredTerms, fingerprint: str, di
         weights=last["weights"],
     )
     renderer = BodyRenderer(
-        _Names(by_name=last["names"]), LinkTargets(heads),
+        _Names(by_name=last["names"]), LinkTargets(last["heads"]),
         Autolinker([], trie=TrieRoot(last["trie"])) if last["trie"] else None, trust_html=config.trust_html,
         registry=registry, presets={p.id: p for p in presets},
         render_calculator=lambda macro, element_id: site.calculator_html(macro, element_id, presets),
     )
     return LastBuild(config, fingerprint, glossary, diagnostics, renderer, site, keys, stamps={}, scanned_at=0,
-                     links=_LinkContexts(TermHeads(heads)))
+                     links=_LinkContexts(TermHeads(last["heads"])))
 
 
 class _Names(NameIndex):
@@ -278,38 +277,19 @@ class TermHead:
         self.slug, self.title, self.summary, self.aliases = slug, title, summary, aliases
 
 
-class TermHeads(Mapping):
-    def __init__(self, heads: Records):
-        self.heads = heads
+class TermHeads(Records):
+    """What other pages show of each term (TermHead), decoded when asked for."""
 
-    def __getitem__(self, slug: str) -> TermHead:
-        return TermHead(slug, *self.heads[slug])
-
-    def __iter__(self):
-        return iter(self.heads)
-
-    def __len__(self) -> int:
-        return len(self.heads)
+    def decode(self, slug: str, head: tuple) -> TermHead:
+        return TermHead(slug, *head)
 
 
-class LinkTargets(Mapping):
-    """What a body shows of each term it may link to (markdown_ext.LinkTarget), made when asked for."""
+class LinkTargets(Records):
+    """What a body shows of each term it may link to (markdown_ext.LinkTarget), decoded when asked for."""
 
-    def __init__(self, heads: Records):
-        self.heads = heads
-
-    def __getitem__(self, slug: str) -> LinkTarget:
-        title, summary, _ = self.heads[slug]
+    def decode(self, slug: str, head: tuple) -> LinkTarget:
+        title, summary, _ = head
         return link_target(slug, title, summary)
-
-    def __iter__(self):
-        return iter(self.heads)
-
-    def __len__(self) -> int:
-        return len(self.heads)
-
-    def __contains__(self, slug) -> bool:
-        return slug in self.heads
 
 
 class TrieRoot(dict):

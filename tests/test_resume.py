@@ -198,22 +198,6 @@ def test_anything_unexpected_takes_the_full_way(tmp_path, damage):
         assert "changed by hand" not in (root / "site/terms/lora/index.html").read_text()
 
 
-def test_the_cache_stays_bounded_under_quick_builds(tmp_path, monkeypatch):
-    from glossary_build import incremental
-
-    monkeypatch.setattr(incremental, "APPENDED_SLACK", 0)
-    root = write_project(tmp_path / "project", START)
-    run_build(root)
-    stored = [root / ".glossary-cache" / name for name in ("bodies.bin", "terms.bin")]
-    first = [path.stat().st_size for path in stored]
-    for round_ in range(12):
-        edit(root, "weight", body=f"A weight, edited {round_} times. " * 40)
-        run_build(root)
-    for path, size in zip(stored, first):  # full builds, whenever appending would pass the bound, start them anew
-        assert path.stat().st_size < 2 * (size + 2 * 40 * 40), path.name
-    same_as_clean(root, tmp_path)
-
-
 @pytest.mark.parametrize("stop_at", ["save_last", "write_state"])
 def test_a_quick_build_stopped_after_writing_pages_is_mended_by_the_next(tmp_path, monkeypatch, stop_at):
     """Killed between the pages and the cache: the next build trusts neither half-written state."""
