@@ -631,21 +631,53 @@ def input_files(config: Config, fresh_after: int | None = None) -> dict[str, lis
     """Every source file a build reads, by its path in the project: [size, modification
     time], plus a digest of the bytes for files modified after ``fresh_after`` (ns),
     whose time alone proves nothing."""
-    files = {}
     root = str(config.root)
-    names = [*(f"content/terms/{name}" for name in term_file_names(config.terms_dir)),
-             "content/presets.yaml", CONFIG_NAME, "formulas.py"]
-    for name in names:
-        path = os.path.join(root, name)
-        try:
-            stat = os.stat(path)
-            entry = [stat.st_size, stat.st_mtime_ns]
-            if fresh_after is not None and stat.st_mtime_ns > fresh_after:
-                entry.append(_digest_of(path))
-        except OSError:
+    names = term_file_names(config.terms_dir)
+    found = [*zip((f"content/terms/{name}" for name in names), stats_in(str(config.terms_dir), names)),
+             *zip(OTHER_INPUTS, stats_in(root, OTHER_INPUTS))]
+    files = {}
+    for name, stat in found:
+        if stat is None:
             continue
-        files[name] = entry
+        entry = files[name] = [stat.st_size, stat.st_mtime_ns]
+        if fresh_after is not None and stat.st_mtime_ns > fresh_after:
+            try:
+                entry.append(_digest_of(os.path.join(root, name)))
+            except OSError:
+                del files[name]
     return files
+
+
+OTHER_INPUTS = ("content/presets.yaml", CONFIG_NAME, "formulas.py")
+
+
+def stats_in(folder: str, names: list[str] | tuple[str, ...]) -> list[os.stat_result | None]:
+    """os.stat of each path (relative to folder), None where there is none.
+
+    Paths are looked up from the open folder, not from the root of the file system:
+    at ten thousand files that halves the time, most of a no-op build's.
+    """
+    stat = os.stat
+    if os.stat not in os.supports_dir_fd:
+        names = [os.path.join(folder, name) for name in names]
+        folder_fd = None
+    else:
+        try:
+            folder_fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except OSError:
+            return [None] * len(names)
+    found = []
+    append = found.append
+    try:
+        for name in names:
+            try:
+                append(stat(name, dir_fd=folder_fd))
+            except OSError:
+                append(None)
+    finally:
+        if folder_fd is not None:
+            os.close(folder_fd)
+    return found
 
 
 def _digest_of(path: str) -> str:
@@ -713,12 +745,7 @@ def reusable_pages(cache: BuildCache, out_dir: Path) -> dict[str, str]:
     if cache.out != str(Path(os.path.abspath(out_dir))):
         return {}
     keys = {}
-    folder = str(out_dir)
-    for path, entry in cache.pages.items():
-        try:
-            stat = os.stat(os.path.join(folder, path))  # not a Path each: ten thousand of them add up
-        except OSError:
-            continue
-        if stat.st_size == entry["size"] and stat.st_mtime_ns == entry["mtime"]:
+    for (path, entry), stat in zip(cache.pages.items(), stats_in(str(out_dir), list(cache.pages))):
+        if stat is not None and stat.st_size == entry["size"] and stat.st_mtime_ns == entry["mtime"]:
             keys[path] = entry["key"]
     return keys

@@ -130,12 +130,10 @@ class SiteWriter:
     def commit(self) -> dict[str, tuple[int, int]]:
         """Publish; returns (size, mtime in ns) of every file written, so a later build can
         tell that a file is still exactly as written."""
-        manifest = sorted(self.paths)
-        marker = (json.dumps({"generator": "glossary", "files": manifest}, indent=1) + "\n").encode()
         if self.in_place:
             if self.previous != self.paths:  # the same files as before (most edits): nothing to remove or list again
                 self._remove_stale(self.paths)
-                _replace_file(self.out, self.out / MARKER, marker)
+                _replace_file(self.out, self.out / MARKER, _marker(self.paths))
         else:
             for path in sorted(self.keep):
                 target = self.root / path
@@ -144,9 +142,9 @@ class SiteWriter:
                     os.link(self.out / path, target)  # same bytes, no copy: the old site keeps its own link
                 except OSError:
                     shutil.copy2(self.out / path, target)
-            (self.root / MARKER).write_bytes(marker)
+            (self.root / MARKER).write_bytes(_marker(self.paths))
             if self.out.is_dir():
-                _carry_foreign_files(self.out, self.root, set(manifest))
+                _carry_foreign_files(self.out, self.root, self.paths)
         stats = {}
         for path in sorted(self.paths - self.keep):
             stat = (self.root / path).stat()
@@ -203,6 +201,11 @@ def _replace_file(out: Path, target: Path, data: bytes) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def _marker(paths: set[str]) -> bytes:
+    """The marker file: it says the folder is ours, and which of its files we wrote."""
+    return (json.dumps({"generator": "glossary", "files": sorted(paths)}, indent=1) + "\n").encode()
 
 
 def _previous_manifest(out: Path) -> set[str]:
