@@ -7,7 +7,6 @@ the whole run, sorted, and printed together as ``path:line: severity: message``.
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +50,8 @@ def display_path(path: Path | str) -> str:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A ' (did you mean ...?)' suffix naming the closest choices, or ''."""
+    import difflib  # only when there is a problem to suggest a fix for
+
     lowered = {c.casefold(): c for c in choices}
     close = difflib.get_close_matches(word.casefold(), list(lowered), n=3, cutoff=0.6)
     if not close:

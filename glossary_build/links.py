@@ -11,15 +11,15 @@ Three pieces, all pure:
 from __future__ import annotations
 
 import bisect
-import difflib
 import re
+from itertools import accumulate
 from dataclasses import dataclass, field
 
 from .diagnostics import ERROR, WARNING, Diagnostic
 from .model import Term
 
 TOKEN_RE = re.compile(r"\x02[^\x03]*\x03|\w+|[^\w\s]")
-SPACED_TOKEN_RE = re.compile(r"(\s*)(\x02[^\x03]*\x03|\w+|[^\w\s])")  # the same tokens, and the space before
+CHUNK_RE = re.compile(r"\s*(?:\x02[^\x03]*\x03|\w+|[^\w\s])")  # the same tokens, each with the space before it
 SPACE = " "  # marks a token that whitespace separates from the one before it
 TERMINAL = None  # trie key holding the names that end at a node
 
@@ -52,6 +52,8 @@ class NameIndex:
 
     def suggest(self, name: str) -> str:
         """' (did you mean ...?)' with the closest names, one per term."""
+        import difflib  # only when there is a problem to suggest a fix for
+
         close = difflib.get_close_matches(normalize(name), list(self.by_name), n=6, cutoff=0.6)
         best: dict[str, str] = {}
         for key in close:
@@ -171,19 +173,20 @@ class Autolinker:
 
     def find(self, text: str) -> list[Match]:
         """Every mention in text, left to right, none overlapping."""
-        pairs = SPACED_TOKEN_RE.findall(text)  # (whitespace before, token): most tokens start no name
+        chunks = CHUNK_RE.findall(text)  # each token with the whitespace before it
         root = self.root
+        heads = [i for i, chunk in enumerate(chunks) if chunk.lstrip().casefold() in root]
+        if not heads:  # most text nodes: no token starts a name
+            return []
+        ends = list(accumulate(map(len, chunks)))  # where each token ends in text
+        count = len(chunks)
         matches = []
-        count = len(pairs)
-        offset = 0  # where pairs[i] starts in text
-        i = 0
-        while i < count:
-            space, word = pairs[i]
-            node = root.get(word.casefold())
-            if node is None:
-                offset += len(space) + len(word)
-                i += 1
+        resume = 0  # the first token after the last match
+        for i in heads:
+            if i < resume:
                 continue
+            first = word = chunks[i].lstrip()
+            node = root[word.casefold()]
             tokens = [word]
             best = None
             j = i
@@ -195,20 +198,15 @@ class Autolinker:
                 j += 1
                 if j == count:
                     break
-                space, word = pairs[j]
-                key = SPACE + word if space else word
+                chunk = chunks[j]
+                word = chunk.lstrip()
+                key = SPACE + word if len(word) != len(chunk) else word
                 tokens.append(key)
                 node = node.get(key.casefold())
-            start = offset + len(pairs[i][0])
-            last = best[0] if best else i
-            end = start + sum(len(a) + len(b) for a, b in pairs[i + 1:last + 1]) + len(pairs[i][1])
-            if best is None:
-                offset = end
-                i += 1
-                continue
-            matches.append(Match(start, end, best[1], best[2]))
-            offset = end
-            i = last + 1
+            if best is not None:
+                last, slug, name = best
+                matches.append(Match(ends[i] - len(first), ends[last], slug, name))
+                resume = last + 1
         return matches
 
     @staticmethod

@@ -9,7 +9,6 @@ back in order. Where fork is unavailable, or the work is small, it runs inline.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sys
@@ -20,6 +19,8 @@ _task: Callable[[int], object] | None = None
 
 
 def default_workers() -> int:
+    import multiprocessing  # here, not above: an edit that renders a page or two starts no process
+
     if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
         return 1  # fork is only safe and cheap on Linux
     return max(1, min(os.cpu_count() or 1, 8))
@@ -37,6 +38,8 @@ def run(task: Callable[[int], object], count: int, workers: int = 1, progress=_p
     global _task
     if workers <= 1 or count < MIN_ITEMS:
         return [task(i) for i in progress(range(count), "Rendering")]
+    import multiprocessing
+
     chunk = max(1, -(-count // (workers * 4)))
     ranges = [(start, min(start + chunk, count)) for start in range(0, count, chunk)]
     _task = task

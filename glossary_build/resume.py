@@ -299,11 +299,12 @@ class TrieRoot(dict):
         super().__init__()
         self.branches = branches
 
-    def get(self, word, default=None):
-        node = dict.get(self, word)
-        if node is None:
-            branch = self.branches.get(word)
-            if branch is None:
-                return default
-            node = self[word] = marshal.loads(branch)
+    def __contains__(self, word) -> bool:
+        return dict.__contains__(self, word) or word in self.branches
+
+    def __missing__(self, word):
+        node = self[word] = marshal.loads(self.branches[word])
         return node
+
+    def get(self, word, default=None):
+        return self[word] if word in self else default
