@@ -352,3 +352,18 @@ def test_a_title_that_moves_a_term_among_its_category_rewrites_only_the_pages_th
     # index, the index, the category page, search and terms.json, the sitemap (order): not the other five
     assert "terms/t09/index.html" not in result.paths and len(result.paths) < result.files - 5
     assert _site(root) == _clean_build_of(root, tmp_path)
+
+
+def test_stats_looked_up_from_the_folder_equal_those_by_full_path(tmp_path, monkeypatch):
+    """Where os.stat takes no folder (Windows), every path is joined to it instead."""
+    from glossary_build.incremental import stats_in
+
+    (tmp_path / "terms").mkdir()
+    (tmp_path / "terms" / "a.html").write_text("x")
+    (tmp_path / "b.md").write_text("yy")
+    names = ["terms/a.html", "missing.md", "b.md"]
+    from_folder = [stat and stat.st_size for stat in stats_in(str(tmp_path), names)]
+    monkeypatch.setattr(os, "supports_dir_fd", set())
+    by_path = [stat and stat.st_size for stat in stats_in(str(tmp_path), names)]
+    assert from_folder == by_path == [1, None, 2]
+    assert stats_in(str(tmp_path / "gone"), names) == [None, None, None]

@@ -320,3 +320,50 @@ def test_a_trie_updated_from_another_names_trie_is_refused():
 
     root = Autolinker([("token", "token")]).root
     assert updated_trie(root, [("query", "query")], [], {}) is None
+
+
+def _find_by_trying_every_name(names: list[tuple[str, str]], text: str) -> list[tuple[int, int, str, str]]:
+    """What Autolinker.find must return, the slow way: at each token, the longest name
+    that matches there (names ending alike: the first listed), then on after it."""
+    from glossary_build.links import SPACE, tokenize, trie_paths
+
+    paths = [(keys, exact, slug, name) for name, slug in names for keys, exact in trie_paths(name)]
+    tokens = tokenize(text)
+    found, i = [], 0
+    while i < len(tokens):
+        best = None
+        for length in range(len(tokens) - i, 0, -1):
+            window = [key for key, _, _ in tokens[i:i + length]]
+            window[0] = window[0].lstrip(SPACE)  # a name may start after any space
+            folded = tuple(key.casefold() for key in window)
+            best = next(((slug, name) for keys, exact, slug, name in paths
+                         if keys == folded and (exact is None or tuple(window) == exact)), None)
+            if best:
+                found.append((tokens[i][1], tokens[i + length - 1][2], *best))
+                i += length
+                break
+        if best is None:
+            i += 1
+    return found
+
+
+def test_the_matcher_finds_what_trying_every_name_finds():
+    """Random names and texts: spacing, punctuation, case-sensitive names, plurals, non-ASCII."""
+    import random
+
+    words = ["token", "Tokens", "MoE", "moe", "LoRA", "rank", "query", "queries", "class", "C++", ".NET",
+             "self-attention", "attention", "straße", "İstanbul", "mixture", "of", "experts", "bus", "K", "k"]
+    separators = [" ", "  ", "\n", "", ", ", "-", "\t", " (", ") ", "\u00a0"]
+    rng = random.Random(11)
+    for _ in range(150):
+        names = {}
+        for n in range(rng.randint(1, 12)):
+            name = " ".join(rng.choice(words) for _ in range(rng.choice([1, 1, 2, 3])))
+            names.setdefault(name.casefold(), (name, f"t{n}"))
+        names = list(names.values())
+        linker = Autolinker(names)
+        for _ in range(20):
+            text = rng.choice(["", " "]) + "".join(rng.choice(words) + rng.choice(separators)
+                                                    for _ in range(rng.randint(0, 10)))
+            assert [(m.start, m.end, m.slug, m.name) for m in linker.find(text)] == \
+                _find_by_trying_every_name(names, text), (names, text)

@@ -219,3 +219,19 @@ def test_a_quick_build_stopped_after_writing_pages_is_mended_by_the_next(tmp_pat
     run_build(root)
     same_as_clean(root, tmp_path)
     assert run_build(root).written == 0
+
+
+def test_the_trie_read_from_the_cache_finds_what_the_whole_trie_finds():
+    """The quick way decodes a first word's branch only when a text has that word."""
+    import marshal
+
+    from glossary_build.links import Autolinker
+    from glossary_build.resume import TrieRoot
+
+    names = [("Mixture of experts", "moe"), ("MoE", "moe"), ("token", "token"), ("LoRA", "lora")]
+    whole = Autolinker(names)
+    lazy = Autolinker([], trie=TrieRoot({word: marshal.dumps(node) for word, node in whole.root.items()}))
+    text = "A mixture of experts routes tokens; an MoE (not a moe) adapts with LoRA."
+    assert [m.slug for m in lazy.find(text)] == [m.slug for m in whole.find(text)] == ["moe", "token", "moe", "lora"]
+    assert sorted(dict.keys(lazy.root)) == ["lora", "mixture", "moe", "tokens"]  # decoded: the words the text has
+    assert "expert" not in lazy.root and lazy.root.get("expert") is None
