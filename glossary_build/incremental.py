@@ -627,6 +627,9 @@ def _still_stored(stored: bytes, at: list[int], path: str) -> bytes | None:
         return None
 
 
+OTHER_INPUTS = ("content/presets.yaml", CONFIG_NAME, "formulas.py")  # the inputs other than term files
+
+
 def input_files(config: Config, fresh_after: int | None = None) -> dict[str, list]:
     """Every source file a build reads, by its path in the project: [size, modification
     time], plus a digest of the bytes for files modified after ``fresh_after`` (ns),
@@ -648,14 +651,12 @@ def input_files(config: Config, fresh_after: int | None = None) -> dict[str, lis
     return files
 
 
-OTHER_INPUTS = ("content/presets.yaml", CONFIG_NAME, "formulas.py")
-
-
 def stats_in(folder: str, names: list[str] | tuple[str, ...]) -> list[os.stat_result | None]:
     """os.stat of each path (relative to folder), None where there is none.
 
-    Paths are looked up from the open folder, not from the root of the file system:
-    at ten thousand files that halves the time, most of a no-op build's.
+    Paths are looked up from the open folder, not from the root of the file system,
+    and none is joined in Python: at ten thousand term files that halves the time of
+    their stats, which with the pages' are most of what a no-op build does.
     """
     stat = os.stat
     if os.stat not in os.supports_dir_fd:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from itertools import accumulate
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from .diagnostics import ERROR, WARNING, Diagnostic
 from .model import Term

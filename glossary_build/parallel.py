@@ -19,7 +19,7 @@ _task: Callable[[int], object] | None = None
 
 
 def default_workers() -> int:
-    import multiprocessing  # here, not above: an edit that renders a page or two starts no process
+    import multiprocessing  # imported here, not above: a build that renders a page or two never needs it
 
     if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
         return 1  # fork is only safe and cheap on Linux
